@@ -141,3 +141,89 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     return out_dir
+
+
+# Files of a model repository that describe its tokenizer and generation defaults; copied verbatim
+# by build_tiny_from_kit so the tiny model tokenises and stops exactly like the real one.
+KIT_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "generation_config.json",
+)
+
+# The shrunk sizes of a real-shaped tiny model. vocab_size stays real (152k for Qwen, 128k for
+# Llama), so hidden is kept very small: the embedding and head are most of the parameters.
+TINY_SIZES = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 64}
+
+
+def tiny_config_dict(real: dict, *, layers: int, hidden: int, heads: int, intermediate: int) -> dict:
+    """The real config with only its sizes shrunk; everything else (ids, rope, ties, ...) kept."""
+    cfg = dict(real)
+    real_heads = int(real["num_attention_heads"])
+    real_kv = int(real.get("num_key_value_heads") or real_heads)
+    cfg.update(
+        num_hidden_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        intermediate_size=intermediate,
+    )
+    if "num_key_value_heads" in real:
+        # keep grouped-query attention grouped (and multi-head attention multi-head)
+        cfg["num_key_value_heads"] = heads if real_kv == real_heads else max(1, heads // 2)
+    if "head_dim" in real:
+        cfg["head_dim"] = hidden // heads
+    if "max_window_layers" in real:
+        cfg["max_window_layers"] = layers
+    cfg.pop("torch_dtype", None)
+    cfg.pop("layer_types", None)  # derived from num_hidden_layers by the config class
+    cfg["dtype"] = "float32"  # CPU tests; the real checkpoints are bf16
+    return cfg
+
+
+def build_tiny_from_kit(
+    kit_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    layers: int = TINY_SIZES["num_hidden_layers"],
+    hidden: int = TINY_SIZES["hidden_size"],
+    heads: int = TINY_SIZES["num_attention_heads"],
+    intermediate: int = TINY_SIZES["intermediate_size"],
+) -> Path:
+    """A real-shaped tiny model from a model kit (real config/tokenizer files, no weights).
+
+    The kit's ``config.json`` is shrunk (``tiny_config_dict``), random weights are drawn for a seed
+    and saved with ``save_pretrained``; the kit's tokenizer and generation-config files are copied
+    verbatim, so token ids, special tokens, chat template and stop ids are the real ones. Native
+    transformers architectures only: a remote-code kit (Qwen-7B v1) needs conversion first.
+    """
+    import json
+    import shutil
+
+    import torch
+    from transformers import CONFIG_MAPPING, AutoModelForCausalLM
+
+    kit_dir, out_dir = Path(kit_dir), Path(out_dir)
+    real = json.loads((kit_dir / "config.json").read_text(encoding="utf-8"))
+    if "auto_map" in real or real.get("model_type") not in CONFIG_MAPPING:
+        raise ValueError(
+            f"{kit_dir}: model_type {real.get('model_type')!r} is remote code, not a native transformers "
+            "architecture; convert it first (`taiyi model convert`, build_tiny_qwen_v1 for a tiny one)"
+        )
+    cfg = tiny_config_dict(real, layers=layers, hidden=hidden, heads=heads, intermediate=intermediate)
+    config = CONFIG_MAPPING[cfg["model_type"]].from_dict(cfg)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    with atomic_path(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        for name in KIT_TOKENIZER_FILES:  # after save_pretrained: the real generation config wins
+            if (kit_dir / name).is_file():
+                shutil.copyfile(kit_dir / name, Path(tmp) / name)
+        (Path(tmp) / "tiny_from_kit.json").write_text(
+            json.dumps({"kit": str(kit_dir), "seed": seed, "sizes": {k: cfg[k] for k in TINY_SIZES}}) + "\n",
+            encoding="utf-8",
+        )
+    return out_dir

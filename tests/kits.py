@@ -1,0 +1,57 @@
+"""Real model kits (../shared/models/<kit>: real config/tokenizer files, no weights) for tests.
+
+``tiny_kit`` is a session fixture: ``tiny_kit("qwen3-8b")`` builds that kit's real-shaped tiny model
+once per test session (real config shrunk, real tokenizer files, random weights) and returns its
+folder; a test skips with a reason when the kits are not beside the checkout. Import the fixture
+into a test module with ``from tests.kits import tiny_kit  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+KITS_DIR = REPO.parent / "shared" / "models"
+
+# Kits of native transformers architectures: build_tiny_from_kit takes them as they are.
+NATIVE_KITS = ("qwen2.5-7b", "qwen2.5-7b-instruct", "qwen3-8b", "llama-3.1-8b-instruct")
+
+# Kits without a chat template of their own, and the kit whose tokenizer (same vocabulary) has one.
+# The Qwen2.5-7B base kit has only vocab.json + merges.txt (no tokenizer_config.json).
+CHAT_TOKENIZER_KIT = {"qwen2.5-7b": "qwen2.5-7b-instruct"}
+
+
+def kit_dir(name: str) -> Path:
+    """The kit's folder, or skip the test (the kits live beside the checkout, not in it)."""
+    path = KITS_DIR / name
+    if not (path / "config.json").is_file() and not (path / "tokenizer_config.json").is_file():
+        pytest.skip(f"model kit {name!r} not found at {path} (real model files live beside the checkout)")
+    return path
+
+
+def chat_tokenizer_dir(name: str) -> Path:
+    """Where the kit's chat-template tokenizer lives (its own folder unless it has none)."""
+    return kit_dir(CHAT_TOKENIZER_KIT.get(name, name))
+
+
+class TinyKits:
+    """Builds each kit's tiny model at most once per session."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.built: dict[str, Path] = {}
+
+    def __call__(self, name: str, *, seed: int = 0) -> Path:
+        from taiyi_core.train.tiny import build_tiny_from_kit
+
+        key = f"{name}-seed{seed}"
+        if key not in self.built:
+            self.built[key] = build_tiny_from_kit(kit_dir(name), self.root / key, seed=seed)
+        return self.built[key]
+
+
+@pytest.fixture(scope="session")
+def tiny_kit(tmp_path_factory) -> TinyKits:
+    return TinyKits(tmp_path_factory.mktemp("kits"))
