@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from taiyi_core.catalog.download import Download
+
 CATALOG_DIR = Path(__file__).resolve().parent
 DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml")
 
@@ -161,6 +163,7 @@ class Dataset(_Model):
     # ship one corpus plus id lists (HoC, NLM-Gene, MedMentions); the data step keeps listed documents only
     split_lists: dict[str, str] = Field(default_factory=dict)
     prepare: str | None = None  # one-off conversion needed before the reader can read the release
+    download: Download | None = None  # pinned sources for `taiyi data fetch` (catalog/download.py)
     duplicate_of: str | None = None
     role: Role
     mix: list[MixEntry] = Field(default_factory=list)
@@ -197,6 +200,9 @@ class Dataset(_Model):
                                  "data/raw/<name>/")
         if self.sizes is not None:
             parse_sizes(self.sizes)
+        if self.download is not None and self.download.fetchable and self.access != "public":
+            raise ValueError(f"download: access is {self.access!r}, so nothing may be fetched unattended; "
+                             "give 'by_hand' instead of pinned sources")
         if self.row is not None and self.language != self.row.split("-")[0]:
             raise ValueError(f"row {self.row!r} does not match language {self.language!r}")
         for i, m in enumerate(self.mix):
