@@ -77,6 +77,9 @@ class MixEntry(_Model):
     key: str | None = None  # source key in the repo's table when it differs from the dataset name
     lang: Literal["en", "zh", "zh-en", "multi"] | None = None  # language the recipe counts it under
     removed_2023_12: bool = False  # n2c2 rows deleted from the public list on 2023-12-07
+    # RE only: most "no relation" answers allowed, as a share of the dataset's RE training rows
+    # (None: data.options.negative_ratio, documented in taiyi_core/data/options.py)
+    negative_ratio: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("category")
     @classmethod
@@ -163,6 +166,10 @@ class Dataset(_Model):
     # ship one corpus plus id lists (HoC, NLM-Gene, MedMentions); the data step keeps listed documents only
     split_lists: dict[str, str] = Field(default_factory=dict)
     prepare: str | None = None  # one-off conversion needed before the reader can read the release
+    # the dataset's label inventory (TC/STS options, in this order) and raw label -> shown label; every
+    # view renders its options from these (or from the inventory the data step records), never a record
+    labels: list[str] = Field(default_factory=list)
+    label_map: dict[str, str] = Field(default_factory=dict)
     download: Download | None = None  # pinned sources for `taiyi data fetch` (catalog/download.py)
     duplicate_of: str | None = None
     role: Role
