@@ -176,6 +176,11 @@ class Dataset(_Model):
     mix: list[MixEntry] = Field(default_factory=list)
     eval_sets: list[EvalSet] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # whether a real release (a cut of it under ../shared/samples/) was read through this entry by
+    # tests/catalog/test_real_samples.py: true names the sample (``verified_with``), false says ``why``
+    verified: bool | None = None
+    verified_with: str | None = None  # sample path relative to shared/samples/
+    why: str | None = None  # why the entry could not be verified on a real release here
 
     @field_validator("task_codes")
     @classmethod
@@ -199,6 +204,12 @@ class Dataset(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Dataset:
+        if self.verified is True and not self.verified_with:
+            raise ValueError("verified: true needs verified_with (the sample path that verified it)")
+        if self.verified is False and not (self.why or "").strip():
+            raise ValueError("verified: false needs why (what could not be obtained or read)")
+        if self.verified is None and (self.verified_with or self.why):
+            raise ValueError("verified_with / why given without verified: true / false")
         for split, pattern in self.split_lists.items():
             if split not in self.files:
                 raise ValueError(f"split_lists.{split}: no files entry for split {split!r}")

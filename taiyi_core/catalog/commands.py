@@ -97,6 +97,14 @@ def list_cmd(
     console.print(f"roles: {dict(roles)} · instances in the final mix: {sum(ds.mix_total for ds in rows):,}")
 
 
+def _verified(ds: Dataset) -> str:
+    if ds.verified is True:
+        return f"yes, with shared/samples/{ds.verified_with}"
+    if ds.verified is False:
+        return f"no: {ds.why}"
+    return "not yet checked"
+
+
 @app.command()
 def show(
     name: str = typer.Argument(..., help="dataset name (see `list`)"),
@@ -131,6 +139,7 @@ def show(
     ]
     if ds.duplicate_of:
         rows.append(("duplicate of", ds.duplicate_of))
+    rows.append(("verified on a real release", _verified(ds)))
     for key, value in rows:
         info.add_row(key, value)
     console.print(f"[bold]{ds.name}[/]")

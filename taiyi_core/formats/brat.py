@@ -48,6 +48,9 @@ class BratOptions(ReaderOptions):
     suffixes: list[str] = [".ann"]  # BioNLP-ST: [".a1", ".a2"]
     encoding: str = "utf-8-sig"
     label_set: list[str] | None = None  # entity types allowed (trigger, relation, event types unchecked)
+    # where the annotation files are, relative to each .txt's folder (SETH's copy of Verspoor 2013 keeps
+    # corpus/*.txt and annotations/*.ann apart: "../annotations"); default: beside the .txt
+    annotations_in: str = "."
 
 
 class BratReader(Reader):
@@ -63,7 +66,7 @@ class BratReader(Reader):
                 text = read_text(txt, opts.encoding)
                 lines: list[tuple[Path, int, str]] = []
                 for suffix in opts.suffixes:
-                    ann = txt.with_suffix(suffix)
+                    ann = (txt.parent / opts.annotations_in / txt.name).with_suffix(suffix)
                     if not ann.is_file():
                         raise SkipRecord(f"annotation file {ann.name} is missing")
                     lines += [

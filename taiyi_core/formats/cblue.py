@@ -2,8 +2,10 @@
 KUAKE-QQR, KUAKE-QTR, CHIP-CDN, CHIP-CDEE, IMCS-V2 (NER, SR, DAC, MRG), and the CHIP variants
 CHIP-MDCFNPC, CMedCausal and Text2DT (cblue_chip.py, documented there).
 
-Files are JSON arrays (often without a final newline), parsed record by record so that one bad
-record or a truncated tail quarantines only what is broken.
+Files are JSON arrays (often without a final newline), or JSON lines when named ``*.jsonl`` (CMeIE-V2
+ships ``CMeIE-V2_{train,dev,test}.jsonl``) or when a CMeIE file does not start with ``[`` (CMeIE v1's
+``.json`` are JSON lines too); parsed record by record so that one bad record or a truncated tail
+quarantines only what is broken.
 
 Traps: CMeEE ``end_idx`` is **inclusive** (checked per entity: ``text[s:e+1] == entity``; a mismatch
 quarantines the record, offsets are never shifted); CMeEE entities nest (``bod`` inside ``sym``);
@@ -15,10 +17,11 @@ versions (``疾病表述`` vs ``疾病描述``) so pass the ``label_set`` of the
 
 CHIP-CDEE ``{id, text, event: [{core_name, tendency, character[], anatomy_list[]}]}``: one ``Event`` of
 type ``临床发现事件`` per item, its trigger the ``core_name`` and arguments ``描述词`` (character) and
-``解剖部位`` (anatomy), placed at their first occurrence; ``tendency`` (``""``/``不确定``/``否定``) is an
-event attribute (``label_set`` checks the tendency values for this variant). The strings are not
-offsets and are not always in the text: a string that does not occur quarantines the record (never
-guessed).
+``解剖部位`` (anatomy); ``tendency`` (``""``/``不确定``/``否定``) is an event attribute (``label_set``
+checks the tendency values for this variant). All these strings are **normalised terms**, not text
+spans (``core_name`` 疼痛 for 痛 in the text; in the real dev file more than half are not substrings):
+they become entities with no spans and the attribute ``normalised: "true"``, never placed by guessing;
+an empty string in ``character``/``anatomy_list`` is an empty slot and adds no argument.
 
 IMCS-V2 (``IMCS-V2_train/dev/test.json``) is a JSON **object** keyed by example id, each ``{diagnosis,
 self_report, dialogue: [{sentence_id, speaker, sentence, dialogue_act, symptom_norm, symptom_type,
@@ -141,7 +144,7 @@ class CblueReader(Reader):
                 iter_json_object(text)
                 if opts.variant in _IMCS
                 else iter_jsonl(text)
-                if opts.variant == "mdcfnpc"
+                if opts.variant == "mdcfnpc" or _json_lines(path, text, opts.variant)
                 else iter_json_array(text)
             )
             for item in items:
@@ -260,18 +263,15 @@ class CblueReader(Reader):
         rid = common["id"]
         found: dict[tuple[str, str], Entity] = {}
 
-        def entity(surface: object, etype: str, where: str) -> Entity:
-            if not isinstance(surface, str) or not surface.strip():
-                raise SkipRecord(f"{where} is {surface!r}, expected a non-empty string")
-            if (surface, etype) not in found:
-                start = text.find(surface)
-                if start < 0:
-                    raise SkipRecord(f"{where} {surface!r} does not occur in the text")
-                eid = f"{rid}.T{len(found) + 1}"
-                found[(surface, etype)] = make_entity(
-                    text, eid, etype, [(start, start + len(surface))], surface
+        def entity(term: object, etype: str, where: str) -> Entity:
+            if not isinstance(term, str) or not term.strip():
+                raise SkipRecord(f"{where} is {term!r}, expected a non-empty string")
+            if (term, etype) not in found:  # a normalised term: no spans
+                found[(term, etype)] = Entity(
+                    id=f"{rid}.T{len(found) + 1}", type=etype, text=term, spans=[],
+                    attributes={"normalised": "true"},
                 )
-            return found[(surface, etype)]
+            return found[(term, etype)]
 
         events = []
         for n, item in enumerate(require(obj, "event", list), start=1):
@@ -281,6 +281,8 @@ class CblueReader(Reader):
             arguments = []
             for key, role in (("character", "描述词"), ("anatomy_list", "解剖部位")):
                 for value in require(item, key, list, where):
+                    if value == "":  # an empty slot in the annotation (real dev id 1739): no argument
+                        continue
                     arguments.append(EventArgument(role=role, ref=entity(value, role, f"{where} {key}").id))
             events.append(
                 Event(
@@ -416,6 +418,11 @@ class CblueReader(Reader):
             fields=fields,
             meta={"reports": str(len(reports))},
         )
+
+
+def _json_lines(path: Path, text: str, variant: str) -> bool:
+    """Whether a CBLUE file is JSON lines rather than one JSON array."""
+    return path.suffix == ".jsonl" or (variant == "cmeie" and not text.lstrip().startswith("["))
 
 
 def _at_value(value: object, what: str) -> str:

@@ -4,11 +4,17 @@
 type>`` and ``<pair id e1 e2 interaction="True|False">``. One record per sentence (``unit:
 sentence``, how PPI is scored) or per document (sentences joined by one space, offsets shifted).
 
-Traps: ``charOffset`` ends are **inclusive** (``0-3`` is 4 characters); a discontinuous entity lists
-several ranges separated by **commas** (``0-3,10-15``; DDI uses ``;``, accepted too); offsets are
-sentence-relative; only ``interaction="True"`` pairs become relations (type ``relation_type``), the
-``False`` ones are the negatives of the benchmark; entities without ``type`` (some conversions) get
-``entity_type``. The pair is undirected: head/tail keep the file's e1/e2 order.
+Traps: ``charOffset`` ends are **inclusive** in Pyysalo's files (``0-3`` is 4 characters) but
+**exclusive** in the re-processed unified copy (metalrt/ppi-dataset, ``csv_output/<Corpus>-{train,test}.xml``:
+option ``offsets: exclusive``); a discontinuous entity lists several ranges separated by **commas**
+(``0-3,10-15``; DDI uses ``;``, accepted too); offsets are sentence-relative; only
+``interaction="True"`` pairs become relations (type ``relation_type``), the ``False`` ones are the
+negatives of the benchmark; the unified copy has no ``<pair>`` but positive ``<interaction e1 e2
+type>`` elements only (negatives = every other entity pair). Entities without ``type`` (IEPA) get
+``entity_type``; the ``type`` attribute is sometimes not a type: LLL's ``agent``/``target`` are roles
+(``type_attribute: role`` keeps them as the ``role`` attribute), HPRD50's are HPRD ids joined by
+``||`` (``type_attribute: id``: normalisations in ``id_db``). The pair is undirected: head/tail keep
+the file's e1/e2 order.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Literal
 
 from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, files_in, make_entity
 from taiyi_core.formats.sentence_xml import join_sentences, parse_sentences, sentence_records, xml_root
-from taiyi_core.schema import Entity, Relation
+from taiyi_core.schema import Entity, Normalization, Relation
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -31,6 +37,9 @@ class PpiOptions(ReaderOptions):
     relation_type: str = "PPI"
     entity_type: str = "protein"  # for entities without a type attribute
     negative_label: str | None = None  # keep interaction="False" pairs under this type
+    offsets: Literal["inclusive", "exclusive"] = "inclusive"  # how charOffset ends count
+    type_attribute: Literal["type", "role", "id"] = "type"  # what an entity's ``type`` attribute holds
+    id_db: str = "HPRD"  # database of the ids when ``type_attribute: id``
 
 
 class PpiXmlReader(Reader):
@@ -64,13 +73,13 @@ class PpiXmlReader(Reader):
         yield join_sentences(path, doc.sourceline, doc_id, sentences, ctx)
 
 
-def _spans(offsets: str, eid: str) -> list[tuple[int, int]]:
+def _spans(offsets: str, eid: str, end_extra: int) -> list[tuple[int, int]]:
     spans = []
     for frag in re.split(r"[,;]", offsets):
         match = _RANGE.match(frag)
         if not match:
             raise SkipRecord(f"entity {eid}: bad charOffset {offsets!r} (expected 'a-b' or 'a-b,c-d')")
-        spans.append((int(match.group(1)), int(match.group(2)) + 1))  # inclusive end
+        spans.append((int(match.group(1)), int(match.group(2)) + end_extra))
     return spans
 
 
@@ -83,14 +92,25 @@ def _sentence(sent, sid: str, opts: PpiOptions) -> tuple[str, list[Entity], list
         eid, offsets = ent.get("id"), ent.get("charOffset")
         if not eid or not offsets:
             raise SkipRecord(f"entity in {sid} lacks id or charOffset (line {ent.sourceline})")
+        raw_type = ent.get("type")
+        etype, role, norms = raw_type or opts.entity_type, "", []
+        if raw_type and opts.type_attribute != "type":
+            etype = opts.entity_type
+            if opts.type_attribute == "role":
+                role = raw_type
+            else:
+                norms = [Normalization(db=opts.id_db, id=i) for i in raw_type.split("||") if i]
+        end_extra = 1 if opts.offsets == "inclusive" else 0
         entity = make_entity(
-            text, eid, ent.get("type") or opts.entity_type, _spans(offsets, eid), ent.get("text")
+            text, eid, etype, _spans(offsets, eid, end_extra), ent.get("text"), norms,
+            {"role": role} if role else None,
         )
         entities.append(entity)
     ids = {e.id for e in entities}
     relations = []
-    for pair in sent.findall("pair"):
-        flag = (pair.get("interaction") or "").lower()
+    for pair in sent.findall("pair") + sent.findall("interaction"):
+        # <interaction> (the unified copy) lists positives only
+        flag = "true" if pair.tag == "interaction" else (pair.get("interaction") or "").lower()
         head, tail = pair.get("e1"), pair.get("e2")
         if flag not in ("true", "false") or head not in ids or tail not in ids:
             raise SkipRecord(

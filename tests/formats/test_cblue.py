@@ -235,17 +235,17 @@ def test_real_kuake_qic_sample(shared_samples):
     assert records[0].id == "s1" and records[0].labels == ["治疗方案"]
 
 
-def test_chip_cdee_events_golden_and_ungrounded_strings(fixtures):
+def test_chip_cdee_events_are_normalised_terms_not_spans(fixtures):
     records, quarantined = read_all(
         "cblue", [fixtures / "raw/cblue/chip_cdee.json"], {"variant": "chip_cdee"}, lang="zh"
     )
-    assert [r.id for r in records] == ["1286", "1288"]
+    assert [r.id for r in records] == ["1286", "1287", "1288"]
     rec = records[0]
-    assert_reslices(records)
-    assert [(e.id, e.type, e.text, e.spans) for e in rec.entities] == [
-        ("1286.T2", "描述词", "边界清", [(16, 19)]),
-        ("1286.T3", "解剖部位", "右肺上叶", [(6, 10)]),
-        ("1286.T5", "解剖部位", "胸腔", [(22, 24)]),
+    norm = {"normalised": "true"}
+    assert [(e.id, e.type, e.text, e.spans, e.attributes) for e in rec.entities] == [
+        ("1286.T2", "描述词", "边界清", [], norm),
+        ("1286.T3", "解剖部位", "右肺上叶", [], norm),
+        ("1286.T5", "解剖部位", "胸腔", [], norm),
     ]
     assert [ev.model_dump() for ev in rec.events] == [
         {
@@ -255,9 +255,9 @@ def test_chip_cdee_events_golden_and_ungrounded_strings(fixtures):
                 "id": "1286.T1",
                 "type": "主体词",
                 "text": "结节影",
-                "spans": [(12, 15)],
+                "spans": [],
                 "normalized": [],
-                "attributes": {},
+                "attributes": norm,
             },
             "arguments": [{"role": "描述词", "ref": "1286.T2"}, {"role": "解剖部位", "ref": "1286.T3"}],
             "attributes": {},
@@ -269,17 +269,18 @@ def test_chip_cdee_events_golden_and_ungrounded_strings(fixtures):
                 "id": "1286.T4",
                 "type": "主体词",
                 "text": "积液",
-                "spans": [(24, 26)],
+                "spans": [],
                 "normalized": [],
-                "attributes": {},
+                "attributes": norm,
             },
             "arguments": [{"role": "解剖部位", "ref": "1286.T5"}],
             "attributes": {"tendency": "否定"},
         },
     ]
-    assert records[1].events == [] and records[1].source.line == 32
+    # a term that is not a substring of the text (剧烈) is kept: CDEE terms are normalised
+    assert [(e.text, e.spans) for e in records[1].entities] == [("剧烈", [])]
+    assert records[2].events == [] and records[2].source.line == 32
     assert [(q.line, q.record_id, q.reason) for q in quarantined] == [
-        (20, "1287", "event 1 character '剧烈' does not occur in the text"),
         (37, "1289", "event 1 key 'anatomy_list' is str, expected list"),
     ]
     _, quarantined = read_all(
