@@ -28,7 +28,7 @@ runs_app = typer.Typer(help="List and delete run directories (runs/<run>/).", no
 app.add_typer(runs_app, name="runs")
 app.add_typer(eval_app, name="eval", help="Generate, score and report per evaluation set.")
 app.add_typer(train_commands.model_app, name="model", help="Build the tiny offline model (tests, demo).")
-app.command("train")(train_commands.train)  # `taiyi train --run RUN --stage 1`: what the SLURM job runs
+app.add_typer(train_commands.train_app, name="train")  # `taiyi train --run RUN --stage 1`: what SLURM runs
 app.command("merge")(train_commands.merge)
 app.add_typer(catalog_app, name="catalog", help="The 140+ datasets: list, show, check raw files.")
 app.add_typer(data_app, name="data", help="Raw files -> unified records -> instructions -> training sets.")

@@ -23,6 +23,16 @@ NATIVE_KITS = ("qwen2.5-7b", "qwen2.5-7b-instruct", "qwen3-8b", "llama-3.1-8b-in
 CHAT_TOKENIZER_KIT = {"qwen2.5-7b": "qwen2.5-7b-instruct"}
 
 
+# The Hub ids the presets name, and the kit holding that model's files.
+HUB_KITS = {
+    "Qwen/Qwen2.5-7B": "qwen2.5-7b",
+    "Qwen/Qwen2.5-7B-Instruct": "qwen2.5-7b-instruct",
+    "Qwen/Qwen3-8B": "qwen3-8b",
+    "meta-llama/Llama-3.1-8B-Instruct": "llama-3.1-8b-instruct",
+    "Qwen/Qwen-7B": "qwen-7b",
+}
+
+
 def kit_dir(name: str) -> Path:
     """The kit's folder, or skip the test (the kits live beside the checkout, not in it)."""
     path = KITS_DIR / name
@@ -55,3 +65,14 @@ class TinyKits:
 @pytest.fixture(scope="session")
 def tiny_kit(tmp_path_factory) -> TinyKits:
     return TinyKits(tmp_path_factory.mktemp("kits"))
+
+
+def localize_preset(preset, tiny_kit: TinyKits):
+    """The preset with its model swapped for the kit's tiny model, its tokenizer for the kit's files."""
+    spec = preset.model
+    model_kit = HUB_KITS.get(spec.name_or_path)
+    if model_kit is None:
+        raise KeyError(f"preset {preset.name}: no kit for model {spec.name_or_path!r} (HUB_KITS)")
+    tokenizer = str(kit_dir(HUB_KITS[spec.tokenizer])) if spec.tokenizer else None
+    model = spec.model_copy(update={"name_or_path": str(tiny_kit(model_kit)), "tokenizer": tokenizer})
+    return preset.model_copy(update={"model": model})

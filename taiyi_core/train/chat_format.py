@@ -5,8 +5,15 @@ with ``<eod>`` = ``<|endoftext|>``, no role tags, no system prompt. The assistan
 ``<eod>`` that closes each of them are trained (the model learns to stop); user turns and the
 ``<eod>`` before them are not.
 
-chat_template: the tokenizer's own template; it must mark assistant spans with
-``{% generation %}`` so ``return_assistant_tokens_mask`` can give the label mask.
+chat_template: the tokenizer's own template, any real one (Qwen2.5, Qwen3, Llama-3.1, ...): none
+of them has ``{% generation %}`` markers, so the assistant spans are found in the rendered text
+instead (``assistant_char_spans``): each assistant content is searched after the generation prompt
+that precedes it (rendering the conversation up to that turn with ``add_generation_prompt``), so
+role headers, default system prompts (Qwen2.5) and inserted think blocks (Qwen3, last turn only) are
+never trained; the special token that directly follows the content closes the turn
+(``<|im_end|>``, ``<|eot_id|>``) and is trained too. Tokens are mapped to characters with the fast
+tokenizer's offsets, on the same string the model is fed. An assistant turn that cannot be
+located is an error naming the sample, never a silent sample with no trained token.
 
 Both truncate to ``max_length`` from the right (as Firefly did); a sample left with no trained
 token is dropped by the caller (its loss would be undefined).
@@ -36,16 +43,23 @@ class Encoded:
         return sum(1 for x in self.labels if x != IGNORE)
 
 
-def check_messages(messages: Sequence[dict[str, Any]], sample_id: str = "?") -> None:
+def check_messages(
+    messages: Sequence[dict[str, Any]], sample_id: str = "?", *, allow_system: bool = False
+) -> None:
+    """Alternating user/assistant turns starting with user; optionally one leading system turn."""
     if not messages:
         raise ConversationError(f"sample {sample_id}: empty messages")
+    start = 1 if allow_system and messages[0].get("role") == "system" else 0
+    if start == len(messages):
+        raise ConversationError(f"sample {sample_id}: only a system message, no user/assistant turn")
     for i, msg in enumerate(messages):
-        want = "user" if i % 2 == 0 else "assistant"
+        want = "system" if i < start else ("user", "assistant")[(i - start) % 2]
         role = msg.get("role")
         if role != want:
+            first = "an optional system message, then user" if allow_system else "user"
             raise ConversationError(
                 f"sample {sample_id}: messages[{i}].role is {role!r}, expected {want!r} "
-                "(turns must alternate user/assistant, starting with user)"
+                f"(turns must alternate user/assistant, starting with {first})"
             )
         if not isinstance(msg.get("content"), str):
             raise ConversationError(f"sample {sample_id}: messages[{i}].content must be a string")
@@ -69,19 +83,80 @@ def encode_taiyi1(
     return _truncate(ids, labels, max_length)
 
 
+def _render(tokenizer: Any, messages: Sequence[dict[str, Any]], *, generation_prompt: bool) -> str:
+    return tokenizer.apply_chat_template(
+        list(messages), tokenize=False, add_generation_prompt=generation_prompt
+    )
+
+
+def assistant_char_spans(
+    tokenizer: Any, messages: Sequence[dict[str, Any]], text: str, sample_id: str = "?"
+) -> list[tuple[int, int]]:
+    """Character spans of each assistant content (as rendered) in ``text``, the rendered conversation.
+
+    A content is searched from where its turn's generation prompt ends (the rendering of the turns
+    before it with ``add_generation_prompt``, when that is a prefix of ``text``, as it is for every
+    real template seen) or else from the end of the previous turn's content; a template may strip
+    the content (Llama-3.1 trims it, Qwen3 lstrips newlines), so the stripped forms are tried too.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for i, msg in enumerate(messages):
+        content = msg["content"]
+        if msg["role"] != "assistant":
+            at = text.find(content, cursor) if content else cursor
+            if at >= 0:
+                cursor = at + len(content)
+            continue
+        prompt = _render(tokenizer, messages[:i], generation_prompt=True)
+        start = len(prompt) if text.startswith(prompt) and len(prompt) >= cursor else cursor
+        for form in dict.fromkeys((content, content.lstrip("\n"), content.strip())):
+            at = text.find(form, start) if form else -1
+            if at >= 0:
+                spans.append((at, at + len(form)))
+                cursor = at + len(form)
+                break
+        else:
+            raise ConversationError(
+                f"sample {sample_id}: messages[{i}] (assistant) not found in the text the chat template "
+                f"renders ({content[:40]!r}...); cannot mask its loss"
+            )
+    return spans
+
+
 def encode_chat_template(
     messages: Sequence[dict[str, Any]], tokenizer: Any, max_length: int, sample_id: str = "?"
 ) -> Encoded:
-    check_messages(messages, sample_id)
-    out = tokenizer.apply_chat_template(
-        [{"role": m["role"], "content": m["content"]} for m in messages],
-        tokenize=True,
-        return_dict=True,
-        return_assistant_tokens_mask=True,
-    )
-    ids = list(out["input_ids"])
-    mask = out["assistant_masks"]
-    labels = [t if m else IGNORE for t, m in zip(ids, mask, strict=True)]
+    """Render with the tokenizer's template; label each assistant content + the special token after it."""
+    check_messages(messages, sample_id, allow_system=True)
+    messages = [{"role": m["role"], "content": m["content"]} for m in messages]
+    if any(not m["content"].strip() for m in messages if m["role"] == "assistant"):
+        raise ConversationError(f"sample {sample_id}: an assistant turn is empty (nothing to train on)")
+    text = _render(tokenizer, messages, generation_prompt=False)
+    spans = assistant_char_spans(tokenizer, messages, text, sample_id)
+    # The template writes any BOS itself (Llama-3.1): add_special_tokens=False, as apply_chat_template.
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(enc["input_ids"]), enc["offset_mapping"]
+    special = {i for i, t in tokenizer.added_tokens_decoder.items() if t.special}
+    labels = [IGNORE] * len(ids)
+    tok = 0
+    for n, (lo, hi) in enumerate(spans):
+        while tok < len(ids) and offsets[tok][1] <= lo:
+            tok += 1
+        first = tok
+        while tok < len(ids) and offsets[tok][0] < hi:  # every token overlapping the content
+            labels[tok] = ids[tok]
+            tok += 1
+        if tok == first:
+            raise ConversationError(f"sample {sample_id}: assistant turn {n + 1} has no token in the text")
+        if tok >= len(ids) or ids[tok] not in special:
+            after = text[hi : hi + 20]
+            raise ConversationError(
+                f"sample {sample_id}: assistant turn {n + 1} is not closed by a special token in the "
+                f"chat template (followed by {after!r}); the model could not learn to stop"
+            )
+        labels[tok] = ids[tok]  # the end-of-turn token: <|im_end|>, <|eot_id|>, ...
+        tok += 1
     return _truncate(ids, labels, max_length)
 
 
@@ -104,10 +179,10 @@ def make_encoder(
             raise ValueError(
                 "conversation_format chat_template: the tokenizer has no chat template; use taiyi1"
             )
-        if "generation" not in str(template):
+        if not getattr(tokenizer, "is_fast", False):
             raise ValueError(
-                "conversation_format chat_template: the tokenizer's chat template has no "
-                "{% generation %} markers, so assistant tokens cannot be found; use taiyi1"
+                "conversation_format chat_template needs a fast tokenizer (character offsets); "
+                f"{type(tokenizer).__name__} is not one (Qwen-7B v1: `taiyi model convert`, or taiyi1)"
             )
         return lambda messages, sample_id="?": encode_chat_template(
             messages, tokenizer, max_length, sample_id

@@ -1,4 +1,4 @@
-"""CLI: `taiyi train`, `taiyi merge` (sub-app ``app``) and `taiyi model tiny` (sub-app ``model_app``)."""
+"""CLI: `taiyi train [preview]` (``train_app``), `taiyi merge` (``app``), `taiyi model tiny`."""
 
 from __future__ import annotations
 
@@ -48,10 +48,16 @@ def _run_and_preset(run: str, preset: str | None) -> tuple[object, object]:
     return rd, (load_preset(preset) if preset else None)
 
 
-@app.command("train")
+# `taiyi train --run R --stage N` trains (what the SLURM job runs); `taiyi train preview` inspects.
+train_app = typer.Typer(help="Train one stage, or preview what a preset trains on.")
+app.add_typer(train_app, name="train")
+
+
+@train_app.callback(invoke_without_command=True)
 def train(
-    run: str = typer.Option(..., "--run", help="Run name (under $TAIYI_RUNS) or path."),
-    stage: int = typer.Option(..., "--stage", min=1, max=2, help="1 or 2."),
+    ctx: typer.Context,
+    run: str | None = typer.Option(None, "--run", help="Run name (under $TAIYI_RUNS) or path."),
+    stage: int | None = typer.Option(None, "--stage", min=1, max=2, help="1 or 2."),
     preset: str | None = typer.Option(
         None, "--preset", help="Preset name/path (default: the run's frozen one)."
     ),
@@ -60,6 +66,10 @@ def train(
     """Train one stage locally in this process (resumes from the latest checkpoint)."""
     from taiyi_core.train.jobs import train_stage
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if run is None or stage is None:
+        raise typer.BadParameter("give --run and --stage (or a subcommand: preview)", ctx=ctx)
     rd, p = _run_and_preset(run, preset)
     summary = train_stage(rd, p, stage=stage)  # type: ignore[arg-type]
     if as_json:
@@ -78,6 +88,45 @@ def train(
     ):
         table.add_row(key, str(summary.get(key)))
     console.print(table)
+
+
+@train_app.command("preview")
+def preview(
+    preset: str = typer.Option(..., "--preset", help="Preset name in jobs/ or a YAML path."),
+    data: Path = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help='JSONL, one {"messages": [...]} per line.'
+    ),
+    n: int | None = typer.Option(None, "--n", min=1, help="Only the first N conversations."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per conversation."),
+) -> None:
+    """Show what the preset trains on: its tokenizer and format, loss-bearing tokens highlighted."""
+    from taiyi_core.config import load_preset
+    from taiyi_core.train.chat_format import ConversationError
+    from taiyi_core.train.preview import TRAINED_STYLE, encode_preview, highlighted
+
+    try:
+        tokenizer, records = encode_preview(load_preset(preset), data, n)
+    except (ConversationError, ValueError) as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        for rec in records:
+            typer.echo(json.dumps(rec, ensure_ascii=False))
+        return
+    for rec in records:
+        console.rule(f"{rec['sample']} ({rec['format']})")
+        console.print(highlighted(tokenizer, rec), highlight=False, markup=False)
+        console.print(
+            f"tokens {rec['tokens']}, trained {rec['trained_tokens']}"
+            + (", truncated to max_length" if rec["truncated"] else ""),
+            style="italic",
+        )
+    total = sum(r["tokens"] for r in records)
+    trained = sum(r["trained_tokens"] for r in records)
+    console.print(
+        f"{len(records)} conversation(s): {total} tokens, {trained} trained "
+        f"([{TRAINED_STYLE}]highlighted[/]), {total - trained} context"
+    )
 
 
 @app.command("merge")

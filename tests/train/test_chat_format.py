@@ -57,8 +57,38 @@ def test_bad_roles_name_the_sample(tok):
         encode([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "x7")
 
 
-def test_template_without_generation_markers_is_refused(tok):
+def test_template_without_generation_markers_is_masked_by_offsets(tok):
+    # The real templates (Qwen2.5, Qwen3, Llama-3.1) have no {% generation %}; tests/train/test_real_kits.py
+    # covers them. Here: the tiny template with its markers removed masks exactly as with them.
     tok2 = AutoTokenizer.from_pretrained(tok.name_or_path)
-    tok2.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
-    with pytest.raises(ValueError, match="generation"):
-        make_encoder(tok2, "chat_template", 64)
+    tok2.chat_template = tok.chat_template.replace("{% generation %}", "").replace("{% endgeneration %}", "")
+    with_markers = make_encoder(tok, "chat_template", 512)(MULTI, "s1")
+    without = make_encoder(tok2, "chat_template", 512)(MULTI, "s1")
+    assert without == with_markers
+    assert trained_text(tok2, without) == "chemical: aspirin<|im_end|>疾病：糖尿病<|im_end|>"
+
+
+def test_turn_not_closed_by_a_special_token_is_an_error(tok):
+    tok2 = AutoTokenizer.from_pretrained(tok.name_or_path)
+    tok2.chat_template = "{% for m in messages %}{{ m['role'] + ': ' + m['content'] + '\\n' }}{% endfor %}"
+    with pytest.raises(ConversationError, match="sample s9: assistant turn 1 is not closed by a special token"):
+        make_encoder(tok2, "chat_template", 64)(MULTI, "s9")
+
+
+def test_assistant_content_the_template_drops_is_an_error(tok):
+    tok2 = AutoTokenizer.from_pretrained(tok.name_or_path)
+    tok2.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] + '<|im_end|>' }}"
+        "{% else %}{{ 'OK<|im_end|>' }}{% endif %}{% endfor %}"
+    )
+    with pytest.raises(ConversationError, match=r"sample s3: messages\[1\] \(assistant\) not found"):
+        make_encoder(tok2, "chat_template", 64)(MULTI, "s3")
+
+
+def test_system_message_allowed_for_chat_template_only(tok):
+    system = [{"role": "system", "content": "You are a careful annotator."}, *MULTI]
+    enc = make_encoder(tok, "chat_template", 512)(system, "s1")
+    assert trained_text(tok, enc) == "chemical: aspirin<|im_end|>疾病：糖尿病<|im_end|>"
+    assert tok.decode(enc.input_ids).startswith("<|im_start|>system\nYou are a careful annotator.<|im_end|>")
+    with pytest.raises(ConversationError, match=r"messages\[0\].role is 'system', expected 'user'"):
+        make_encoder(tok, "taiyi1", 512)(system, "s1")
