@@ -30,6 +30,14 @@ from taiyi_core.rundir import RunDir
 EVAL_KEYS = ("id", "dataset", "task", "lang", "prompt", "target", "input_text")
 
 
+def _eval_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An eval-set line: the instance, plus the ``reference`` gold (offsets, ids, options) when rendered."""
+    out = {k: row[k] for k in EVAL_KEYS}
+    if row.get("reference") is not None:
+        out["reference"] = row["reference"]
+    return out
+
+
 def load_rows(run: RunDir, datasets: list[str], signatures: Signatures | None = None) -> list[dict[str, Any]]:
     """Instruction rows of ``datasets``; with ``signatures``, each file's stored signatures attached."""
     rows = []
@@ -106,7 +114,7 @@ def curate_run(
         if stale.stem not in eval_rows:
             stale.unlink()
     for name, group in sorted(eval_rows.items()):
-        write_jsonl(run.eval_data / f"{name}.jsonl", ({k: r[k] for k in EVAL_KEYS} for r in group))
+        write_jsonl(run.eval_data / f"{name}.jsonl", (_eval_row(r) for r in group))
 
     removed: dict[str, list[dict[str, Any]]] = {}
     if opts.dedup.exact:

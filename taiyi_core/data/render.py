@@ -17,6 +17,7 @@ from typing import Any
 from taiyi_core.data.catalog_view import DatasetView, EvalSet, MixEntry
 from taiyi_core.tasks import get_task
 from taiyi_core.tasks.base import Instance
+from taiyi_core.tasks.references import reference
 
 # Taiyi's repo categories -> our task names (reverse import of the released data)
 CATEGORY_TASK = {
@@ -121,12 +122,19 @@ def render_train(
 def render_eval(record: Any, view: DatasetView, es: EvalSet, seed: int) -> list[dict]:
     task = get_task(es.task)
     rng = record_rng(seed, view.name, es.name, record.id)
-    opts = _accepted(task.render, view.render_options(es.task, eval_set=es))
-    insts = task.render(_restrict(record, opts), record.lang, rng, **opts)
-    return [
+    all_opts = view.render_options(es.task, eval_set=es)
+    opts = _accepted(task.render, all_opts)
+    restricted = _restrict(record, opts)
+    insts = task.render(restricted, record.lang, rng, **opts)
+    rows = [
         _row(i, record, use="eval", eval_set=es.name, category=TASK_CATEGORY.get(es.task, es.task), stage=0)
         for i in insts
     ]
+    ref = reference(es.task, restricted, **all_opts)  # gold offsets/ids/options for the definitions
+    if ref is not None:
+        for row in rows:
+            row["reference"] = ref
+    return rows
 
 
 def passthrough(record: Any, view: DatasetView) -> list[dict]:

@@ -14,6 +14,7 @@ from rich.table import Table
 from taiyi_core.config import ConfigError, Preset, load_preset
 from taiyi_core.evaluate.io import EvalDataError
 from taiyi_core.rundir import RunDir
+from taiyi_core.tasks.definitions import DEFINITIONS
 
 app = typer.Typer(help="Per-dataset evaluation: generate, score, scoreboard.", no_args_is_help=True)
 console = Console()
@@ -58,7 +59,7 @@ def _datasets(run: RunDir, value: str | None, default: list[str]) -> list[str]:
 
 
 def _summary_table(title: str, results: list[dict[str, Any]]) -> Table:
-    from taiyi_core.evaluate.score import primary_metric
+    from taiyi_core.evaluate.score import selected_score
 
     t = Table(title=title)
     for col in ("dataset", "task", "n", "metric", "score", "parse failures", "missing", "status"):
@@ -67,14 +68,14 @@ def _summary_table(title: str, results: list[dict[str, Any]]) -> Table:
         if r.get("status") == "skipped" and "n" not in r:
             t.add_row(r["dataset"], "", "", "", "", "", "", f"skipped: {r.get('reason', '')}")
             continue
-        key = primary_metric(r)
+        definition, key, value = selected_score(r)
         status = "cached" if r.get("skipped") else r.get("status", "scored")
         t.add_row(
             r["dataset"],
             str(r.get("task", "")),
             str(r.get("n", "")),
-            key,
-            f"{100 * r[key]:.1f}",
+            f"{key} ({definition})",
+            f"{100 * value:.1f}",
             str(r.get("parse_failures", "")),
             str(r.get("missing", "")),
             status,
@@ -150,8 +151,16 @@ def score_cmd(
     datasets: str | None = typer.Option(None, "--datasets", help="with --run: comma-separated sets"),
     task: str | None = typer.Option(None, "--task", help="file level: task name (ner, re, tc, mcqa, ...)"),
     lang: str = typer.Option("en", "--lang", help="file level: en | zh"),
-    gold: Path | None = typer.Option(None, "--gold", help='file level: JSONL of {"id", "text"}'),
+    gold: Path | None = typer.Option(
+        None, "--gold", help='file level: JSONL of {"id", "text"}, or an eval-set file data/eval/<set>.jsonl'
+    ),
     pred: Path | None = typer.Option(None, "--pred", help='file level: JSONL of {"id", "text"}'),
+    definition: str | None = typer.Option(
+        None,
+        "--definition",
+        help=f"scoring definition to show: {' | '.join(DEFINITIONS)} (metrics.json holds every one that "
+        "applies; see taiyi_core/tasks/README.md)",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Score offline: a run's predictions (--run), or a gold and a prediction file (--task --gold --pred)."""
@@ -164,7 +173,7 @@ def score_cmd(
         if file_level:
             if task is None or gold is None or pred is None:
                 raise ConfigError("file-level scoring needs --task, --gold and --pred")
-            results = [{"dataset": gold.stem, **score_files(task, lang, gold, pred)}]
+            results = [{"dataset": gold.stem, **score_files(task, lang, gold, pred, definition)}]
         else:
             rd = _run_dir(run)  # type: ignore[arg-type]
             have = sorted(p.parent.name for p in (rd.root / "eval").glob("*/predictions.jsonl"))
@@ -175,7 +184,7 @@ def score_cmd(
             for name in names:
                 gen = rd.eval(name) / "generation.json"
                 limit = json.loads(gen.read_text(encoding="utf-8")).get("limit") if gen.is_file() else None
-                results.append(score_dataset(rd, name, limit=limit))
+                results.append(score_dataset(rd, name, limit=limit, definition=definition))
     except (ConfigError, EvalDataError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if as_json:

@@ -1,7 +1,9 @@
 """Eval-set rows in, predictions out.
 
 ``data/eval/<dataset>.jsonl`` (written by curate) holds one instance per line:
-{"id","dataset","task","lang","prompt","target","input_text"}.
+{"id","dataset","task","lang","prompt","target","input_text"} and, where the task has one, a
+``reference`` object: the gold the offset/id-based scoring definitions need (mention offsets,
+concept ids, label options; see taiyi_core/tasks/definitions.py).
 
 ``eval/<dataset>/predictions.jsonl`` is appended one finished batch at a time (flush + fsync), so a
 killed job loses at most the batch in flight. On restart the ids already present are skipped; a
@@ -34,6 +36,7 @@ class EvalRow:
     prompt: str
     target: str
     input_text: str = ""
+    reference: dict[str, Any] | None = None
 
 
 def file_hash(path: Path) -> str:
@@ -59,10 +62,12 @@ def read_eval_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
         bad = [k for k in (*REQUIRED, "input_text") if k in obj and not isinstance(obj[k], str)]
         if bad:
             raise EvalDataError(f"{path}:{lineno}: key(s) {', '.join(bad)} must be strings")
+        if "reference" in obj and not isinstance(obj["reference"], dict):
+            raise EvalDataError(f"{path}:{lineno}: key 'reference' must be an object")
         if obj["id"] in seen:
             raise EvalDataError(f"{path}:{lineno}: duplicate id {obj['id']!r}")
         seen.add(obj["id"])
-        rows.append(EvalRow(**{k: obj[k] for k in (*REQUIRED, "input_text") if k in obj}))
+        rows.append(EvalRow(**{k: obj[k] for k in (*REQUIRED, "input_text", "reference") if k in obj}))
         if limit is not None and len(rows) >= limit:
             break
     if not rows:

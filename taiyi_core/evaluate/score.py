@@ -9,6 +9,11 @@ A gold id without a prediction is scored as an empty, unparseable prediction (it
 failure and, for extraction tasks, every gold item becomes a false negative); its id is listed in
 ``missing_ids``. Prediction ids absent from gold are ignored for the score and listed in ``extra_ids``.
 A gold target that the task cannot parse is a data error and stops scoring with its id named.
+
+Every scoring definition that applies to the set (taiyi_core/tasks/definitions.py: ``string-set``,
+``mention``, ``concept``, ``accuracy``, ...) is computed and stored under ``definitions``; the
+top-level P/R/F1 or accuracy stay the task's headline (``string-set`` for ner/re/tc), and
+``definition`` names the one a caller asked for (``taiyi eval score --definition``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from taiyi_core.atomic import write_json
 from taiyi_core.evaluate.io import EvalDataError, PredictionStore, file_hash, read_eval_rows
 from taiyi_core.rundir import RunDir
 from taiyi_core.tasks import Parsed, get_task
+from taiyi_core.tasks.definitions import DEFINITIONS, main_key, score_all
 
 LISTED_IDS = 50  # how many missing/extra ids metrics.json lists (the counts are always complete)
 
@@ -39,9 +45,14 @@ def score_texts(
     gold: Mapping[str, tuple[str, str]],
     pred: Mapping[str, str],
     inputs: Mapping[str, str] | None = None,
+    references: Mapping[str, dict[str, Any] | None] | None = None,
+    definition: str | None = None,
     **task_opts: Any,
 ) -> dict[str, Any]:
-    """Score predictions against gold targets. ``gold`` maps id -> (lang, target text), in order."""
+    """Score predictions against gold targets. ``gold`` maps id -> (lang, target text), in order;
+    ``references`` maps id -> the eval row's ``reference`` (gold offsets, ids, options)."""
+    if definition is not None and definition not in DEFINITIONS:
+        raise EvalDataError(f"unknown scoring definition {definition!r}; known: {', '.join(DEFINITIONS)}")
     module = get_task(task)
     golds: list[Any] = []
     preds: list[Parsed] = []
@@ -65,7 +76,17 @@ def score_texts(
     ins = None
     if inputs is not None and all(inputs.get(k) for k in gold):
         ins = [inputs[k] for k in gold]
+    refs = None
+    if references is not None and all(references.get(k) is not None for k in gold):
+        refs = [references[k] for k in gold]
     result = dict(module.score(golds, preds, ins, **task_opts))
+    defs = score_all(task, result, golds, preds, ins, refs)
+    if definition is not None and definition not in defs:
+        raise EvalDataError(
+            f"definition {definition!r} does not apply to this {task} set; applicable: "
+            f"{', '.join(defs) or 'none'} (mention/concept/alternatives need an eval-set file whose rows "
+            "carry 'reference' gold)"
+        )
     extra = [k for k in pred if k not in gold]
     result.update(
         {
@@ -75,13 +96,28 @@ def score_texts(
             "missing_scored_as": "empty text, unparseable (counted in parse_failures)",
             "extra": len(extra),
             "extra_ids": extra[:LISTED_IDS],
+            "definitions": defs,
+            "definition": definition or next(iter(defs), None),
         }
     )
     result["primary_metric"] = primary_metric(result)
     return result
 
 
-def score_dataset(run: RunDir, dataset: str, limit: int | None = None) -> dict[str, Any]:
+def selected_score(result: Mapping[str, Any]) -> tuple[str, str, float]:
+    """(definition, metric key, fraction) of the definition a result was asked for (else its headline)."""
+    name = result.get("definition")
+    defs = result.get("definitions") or {}
+    if name in defs:
+        key = main_key(defs[name])
+        return name, key, float(defs[name][key])
+    key = primary_metric(result)
+    return "headline", key, float(result[key])
+
+
+def score_dataset(
+    run: RunDir, dataset: str, limit: int | None = None, definition: str | None = None
+) -> dict[str, Any]:
     """Score ``eval/<dataset>/predictions.jsonl`` and write ``metrics.json`` atomically."""
     eval_file = run.eval_data / f"{dataset}.jsonl"
     rows = read_eval_rows(eval_file, limit=limit)
@@ -98,6 +134,8 @@ def score_dataset(run: RunDir, dataset: str, limit: int | None = None) -> dict[s
         {r.id: (r.lang, r.target) for r in rows},
         {k: v["prediction"] for k, v in predictions.items() if k in ids or limit is None},
         {r.id: r.input_text for r in rows},
+        {r.id: r.reference for r in rows},
+        definition,
     )
     langs = sorted({r.lang for r in rows})
     record = {
@@ -109,6 +147,8 @@ def score_dataset(run: RunDir, dataset: str, limit: int | None = None) -> dict[s
         "model": generation.get("model"),
         "adapter": generation.get("adapter"),
         "backend": generation.get("backend"),
+        "prompt_format": generation.get("prompt_format"),
+        "stop_ids": generation.get("stop_ids"),
         "dataset_version": file_hash(eval_file),
         "eval_file": str(eval_file),
         "limit": limit,
@@ -122,17 +162,50 @@ def score_dataset(run: RunDir, dataset: str, limit: int | None = None) -> dict[s
     return record
 
 
-def score_files(task: str, lang: str, gold_path: Path, pred_path: Path, **task_opts: Any) -> dict[str, Any]:
-    """File-level scoring of {"id", "text"} lines (texts in the task's output shape)."""
+def _is_eval_file(path: Path) -> bool:
+    """True when ``path`` is an eval-set file (data/eval/<set>.jsonl rows with a ``target``)."""
+    if not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    return False
+                return isinstance(first, dict) and "target" in first and "text" not in first
+    return False
+
+
+def score_files(
+    task: str,
+    lang: str,
+    gold_path: Path,
+    pred_path: Path,
+    definition: str | None = None,
+    **task_opts: Any,
+) -> dict[str, Any]:
+    """File-level scoring of {"id", "text"} prediction lines against {"id", "text"} gold lines, or
+    against an eval-set file (its rows' ``input_text`` and ``reference`` enable every definition)."""
     from taiyi_core.evaluate.io import read_id_text
 
-    gold, gold_dups = read_id_text(gold_path)
-    if gold_dups:
-        raise EvalDataError(f"{gold_path}: duplicate id(s) {', '.join(gold_dups[:5])}")
-    if not gold:
-        raise EvalDataError(f"{gold_path}: no gold lines")
+    inputs = references = None
+    if _is_eval_file(gold_path):
+        rows = read_eval_rows(gold_path)
+        if rows[0].task != task:
+            raise EvalDataError(f"{gold_path}: an eval set of task {rows[0].task!r}, not {task!r}")
+        gold_rows = {r.id: (r.lang, r.target) for r in rows}
+        inputs = {r.id: r.input_text for r in rows}
+        references = {r.id: r.reference for r in rows}
+    else:
+        gold, gold_dups = read_id_text(gold_path)
+        if gold_dups:
+            raise EvalDataError(f"{gold_path}: duplicate id(s) {', '.join(gold_dups[:5])}")
+        if not gold:
+            raise EvalDataError(f"{gold_path}: no gold lines")
+        gold_rows = {k: (lang, v) for k, v in gold.items()}
     pred, pred_dups = read_id_text(pred_path)
-    result = score_texts(task, {k: (lang, v) for k, v in gold.items()}, pred, **task_opts)
+    result = score_texts(task, gold_rows, pred, inputs, references, definition, **task_opts)
     result.update(
         {
             "lang": lang,
