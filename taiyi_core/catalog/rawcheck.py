@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from taiyi_core.catalog import Dataset
+from taiyi_core.catalog.download import FETCH_RECORD
 
 Status = Literal["present", "missing", "malformed"]
 
@@ -95,7 +96,7 @@ def check_dataset(ds: Dataset, raw_dir: Path) -> DatasetCheck:
 
 def _match(folder: Path, alternatives: list[str]) -> list[Path]:
     for pattern in alternatives:
-        found = sorted(p for p in folder.glob(pattern) if p.is_file())
+        found = sorted(p for p in folder.glob(pattern) if p.is_file() and p.name != FETCH_RECORD)
         if found:
             return found
     return []

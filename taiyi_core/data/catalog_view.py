@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taiyi_core.catalog.download import FETCH_RECORD
+
 TRAIN_ROLES = ("train", "both")
 EVAL_ROLES = ("eval", "both")
 
@@ -138,7 +140,8 @@ class DatasetView:
         for pattern in self.files.get(split, ()):
             # "a|b": alternatives, the first that matches wins (e.g. the release name, else any *.jsonl)
             for alternative in pattern.split("|"):
-                hits = sorted(glob.glob(str(base / alternative), recursive=True))
+                hits = sorted(h for h in glob.glob(str(base / alternative), recursive=True)
+                              if Path(h).name != FETCH_RECORD)  # what `taiyi data fetch` recorded, not data
                 for hit in hits:
                     found.setdefault(str(Path(hit).resolve()), Path(hit))
                 if hits:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from taiyi_core.config import ConfigError, load_preset
+from taiyi_core.fetch import commands as fetch_commands
 from taiyi_core.rundir import RunDir
 
 app = typer.Typer(
@@ -19,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(stderr=True)
+# getting raw data (login node only: the data step itself never fetches)
+app.command("fetch")(fetch_commands.fetch)
+app.command("add")(fetch_commands.add)
 
 
 def _run_dir(run: str) -> RunDir:
