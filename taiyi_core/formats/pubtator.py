@@ -9,8 +9,13 @@ Traps (why this is not ``bioc.pubtator``): lines are not stripped (a trailing ta
 column; ``bioc`` strips and then mistakes an annotation with an empty id for a relation and drops the
 7th column of composite mentions); a title may contain ``|`` (split on the first ``|t|``/``|a|``);
 composite mentions carry ``ID1|ID2`` plus individual mentions ``m1|m2`` in a 7th column; unlinked
-ids are ``-``, ``-1`` or empty; tmVar ids contain ``|`` themselves (``split_ids: false``); NCBI train
-repeats a PMID (the second copy is quarantined as a duplicate). CID relations are concept-level.
+ids are ``-``, ``-1`` or empty; NCBI train repeats a PMID (the second copy is quarantined as a
+duplicate). CID relations are concept-level. Ids are parsed by ``identifiers.py`` (tmVar variants
+``p|SUB|V|1763|M`` are one id, never split; ``rs…`` is dbSNP): ``id_separators`` joins a list (BC5CDR
+``|``, NCBI ``+``, BioRED ``,``), ``type_db`` names the database an unprefixed id of a type belongs
+to (BioRED genes NCBIGene, species NCBITaxon), ``db`` the rest. Relation arguments are parsed by the
+same rules; ``head``/``tail`` hold the id (as in ``Normalization.id``) and the attributes
+``head_db``/``tail_db`` its database, taken from the mention that carries the id.
 """
 
 from __future__ import annotations
@@ -29,18 +34,19 @@ from taiyi_core.formats.base import (
     make_entity,
     split_lines,
 )
-from taiyi_core.schema import KBRecord, Normalization, Passage, Relation
+from taiyi_core.formats.identifiers import parse_ids, resolve_ref
+from taiyi_core.schema import KBRecord, Passage, Relation
 
 _TEXT_LINE = re.compile(r"^([^\t|]+)\|([ta])\|(.*)$")
-_DB_PREFIX = re.compile(r"^([A-Za-z][A-Za-z_ ]*):(.+)$")
-_UNLINKED = {"", "-", "-1"}
 
 
 class PubTatorOptions(ReaderOptions):
     encoding: str = "utf-8-sig"
     separator: str = " "  # between title and abstract; must be one character (offsets assume it)
-    db: str = "MESH"  # database of ids without an explicit ``DB:`` prefix
-    split_ids: bool = True  # split ``ID1|ID2`` (and NCBI ``ID1+ID2``); false for tmVar
+    db: str = "MESH"  # database of ids without an explicit ``DB:`` prefix (and of types not in type_db)
+    type_db: dict[str, str] = {}  # entity type -> database of its unprefixed ids (BioRED genes: NCBIGene)
+    id_separators: str = "|+"  # characters joining a list of ids (BioRED: ","); tmVar variants never split
+    split_ids: bool = True  # false: an id column is always one id
     type_map: dict[str, str] = {}  # e.g. NCBI SpecificDisease/DiseaseClass/... -> Disease
     label_set: list[str] | None = None  # entity types (after type_map) allowed; others quarantine
 
@@ -110,6 +116,7 @@ class PubTatorReader(Reader):
         if abstract:
             passages.append(Passage(type="abstract", text=abstract, offset=len(title) + 1))
         entities = []
+        separators = opts.id_separators if opts.split_ids else ""
         for n, (lineno, fields) in enumerate(ann_lines, start=1):
             if fields[0] != pmid:
                 raise SkipRecord(f"line {lineno}: annotation for PMID {fields[0]} inside document {pmid}")
@@ -131,25 +138,30 @@ class PubTatorReader(Reader):
                         etype,
                         [(start, end)],
                         mention,
-                        _normalize(ids, opts),
+                        parse_ids(ids, opts.type_db.get(etype, opts.db), separators),
                         attributes,
                     )
                 )
             except SkipRecord as exc:
                 raise SkipRecord(f"line {lineno}: {exc}") from None
         relations = []
+        known = [norm for ent in entities for norm in ent.normalized]
         for n, (lineno, fields) in enumerate(rel_lines, start=1):
             if fields[0] != pmid:
                 raise SkipRecord(f"line {lineno}: relation for PMID {fields[0]} inside document {pmid}")
             if any(f == "" for f in fields[1:4]):
                 raise SkipRecord(f"line {lineno}: relation line with an empty type or id: {fields}")
             attributes = {"novel": fields[4]} if len(fields) == 5 and fields[4] else {}
+            head, tail = (resolve_ref(f, known, opts.db) for f in fields[2:4])
+            if head is None or tail is None:
+                raise SkipRecord(f"line {lineno}: relation argument is an unlinked id: {fields[2:4]}")
+            attributes.update(head_db=head.db, tail_db=tail.db)
             relations.append(
                 Relation(
                     id=f"{pmid}.R{n}",
                     type=fields[1],
-                    head=fields[2],
-                    tail=fields[3],
+                    head=head.id,
+                    tail=tail.id,
                     level="concept",
                     attributes=attributes,
                 )
@@ -162,26 +174,6 @@ class PubTatorReader(Reader):
             entities=entities,
             relations=relations,
         )
-
-
-def _normalize(ids: str, opts: PubTatorOptions) -> list[Normalization]:
-    if ids.strip() in _UNLINKED:
-        return []
-    parts = re.split(r"[|+]", ids) if opts.split_ids else [ids]
-    out: list[Normalization] = []
-    for part in parts:
-        part = part.strip()
-        if part in _UNLINKED:
-            continue
-        match = _DB_PREFIX.match(part) if opts.split_ids else None
-        norm = (
-            Normalization(db=match.group(1), id=match.group(2))
-            if match
-            else Normalization(db=opts.db, id=part)
-        )
-        if norm not in out:
-            out.append(norm)
-    return out
 
 
 def _blocks(lines: list[str]) -> Iterator[tuple[int, list[str]]]:

@@ -25,6 +25,7 @@ class TabularOptions(MappingOptions):
     header: bool = True
     encoding: str = "utf-8-sig"
     sheet: str | None = None  # xlsx sheet name (default: the first)
+    quoting: bool = True  # false: '"' is an ordinary character (EHR-Rel cells contain a lone '"')
 
 
 class TabularReader(Reader):
@@ -40,7 +41,9 @@ class TabularReader(Reader):
             )
             try:
                 rows = list(
-                    _xlsx_rows(path, opts.sheet) if kind == "xlsx" else _text_rows(path, kind, opts.encoding)
+                    _xlsx_rows(path, opts.sheet)
+                    if kind == "xlsx"
+                    else _text_rows(path, kind, opts.encoding, opts.quoting)
                 )
             except DecodeFailure as exc:
                 yield ctx.quarantine(path, str(exc), line=exc.line)
@@ -69,9 +72,11 @@ class TabularReader(Reader):
                     )
 
 
-def _text_rows(path: Path, kind: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def _text_rows(path: Path, kind: str, encoding: str, quoting: bool = True) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(
-        io.StringIO(read_text(path, encoding), newline=""), delimiter="\t" if kind == "tsv" else ","
+        io.StringIO(read_text(path, encoding), newline=""),
+        delimiter="\t" if kind == "tsv" else ",",
+        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
     )
     line = 1
     for cells in reader:

@@ -1,0 +1,570 @@
+"""Every dataset with a real sample in ../shared/samples is read THROUGH ITS CATALOG ENTRY (globs, split
+lists, reader, options: what ``taiyi data prepare`` uses), laid out under the release's own file names,
+and the counts are compared with counts made by hand from the sample files.
+
+The expected numbers below were counted independently of the suite (grep/awk over the files, or a few
+lines of ``json``/``csv``/``zipfile``), never with the suite's readers; the command or rule is noted per
+case. A dataset whose release cannot be obtained or read here is listed in ``UNVERIFIED`` and its
+entry must say ``verified: false`` with why; the others must say ``verified: true`` with the sample.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from taiyi_core.catalog import load_catalog
+from tests.catalog.samples_layout import Tally, lay_out, read_split
+from tests.conftest import SHARED_SAMPLES
+
+CATALOG = load_catalog()
+MEQSUM = "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx"
+
+
+@dataclass(frozen=True)
+class Counts:
+    records: int
+    quarantined: int = 0
+    mentions: int = 0
+    relations: int = 0
+    events: int = 0
+    labels: dict[str, int] | None = None  # label -> records (text/pairs), when the dataset has labels
+
+
+@dataclass(frozen=True)
+class Case:
+    dataset: str  # catalog name
+    sample: str  # the sample path the entry's ``verified_with`` names
+    layout: dict[str, str]  # release path under data/raw/<dataset>/ -> sample path
+    splits: dict[str, Counts] = field(default_factory=dict)
+
+
+def _bionlp(
+    dataset: str, folder: str, devel: str, dev: Counts, test: str | None = None, test_docs: int = 0
+) -> Case:
+    """BioNLP-ST: the tarball folders under their release names; test has no .a2 (held out).
+
+    Counts: docs = ``ls devel/*.txt``; mentions = T lines of .a1/.a2 minus the T ids used as event
+    triggers (``E`` lines' ``Type:T``); relations = R lines + (members - 1) per ``*`` Equiv line;
+    events = E lines."""
+    layout = {devel: f"{folder}/devel"}
+    splits = {"dev": dev}
+    if test:
+        layout[test] = f"{folder}/test"
+        splits["test"] = Counts(records=0, quarantined=test_docs)  # "annotation file ... missing"
+    return Case(dataset, f"{folder}/devel", layout, splits)
+
+
+def _ppi(corpus: str, folder: str, train: str, test: str | None, tr: Counts, te: Counts | None) -> Case:
+    """PPI unified XML (CR line ends): ``tr '\\r' '\\n' < F | grep -c '<sentence '`` (records, one per
+    sentence), ``'<entity '`` (mentions), ``'<interaction '`` (relations)."""
+    layout = {f"csv_output/{corpus}-train.xml": f"{folder}/csv_output/{train}"}
+    splits = {"train": tr}
+    if test and te:
+        layout[f"csv_output/{corpus}-test.xml"] = f"{folder}/csv_output/{test}"
+        splits["test"] = te
+    return Case(folder, f"{folder}/csv_output", layout, splits)
+
+
+CASES: list[Case] = [
+    # grep -c '|t|'; annotation lines = 6+ tab columns with numeric start; CID lines = 4 columns
+    Case(
+        "bc5cdr",
+        "bc5cdr/CDR_sample.PubTator.txt",
+        {"CDR_Data/CDR.Corpus.v010516/CDR_TestSet.PubTator.txt": "bc5cdr/CDR_sample.PubTator.txt"},
+        {"test": Counts(50, mentions=925, relations=124)},
+    ),
+    Case(
+        "biored",
+        "biored/Test.first25.PubTator",
+        {"BioRED/Test.PubTator": "biored/Test.first25.PubTator"},
+        {"test": Counts(25, mentions=906, relations=416)},
+    ),
+    # CRLF file: the same rules after dropping \r; no relation lines
+    Case(
+        "tmvar_v1",
+        "tmvar_v1/test.first57.txt",
+        {"test.PubTator.txt": "tmvar_v1/test.first57.txt"},
+        {"test": Counts(57, mentions=133)},
+    ),
+    _bionlp(
+        "bionlp_shared_task_2009",
+        "bionlp_shared_task_2009",
+        "bionlp09_shared_task_development_data_rev1",
+        Counts(24, mentions=315, relations=22, events=219),
+        "bionlp09_shared_task_test_data_without_gold_annotation",
+        3,
+    ),
+    _bionlp(
+        "bionlp_st_2011_epi",
+        "bionlp_st_2011_epi",
+        "BioNLP-ST_2011_Epi_and_PTM_development_data_rev1",
+        Counts(30, mentions=232, relations=15, events=51),
+    ),
+    _bionlp(
+        "bionlp_st_2011_ge",
+        "bionlp_st_2011_ge",
+        "BioNLP-ST_2011_genia_devel_data_rev1",
+        Counts(32, mentions=499, relations=6, events=335),
+        "BioNLP-ST_2011_genia_test_data",
+        5,
+    ),
+    _bionlp(
+        "bionlp_st_2011_id",
+        "bionlp_st_2011_id",
+        "BioNLP-ST_2011_Infectious_Diseases_development_data_rev1",
+        Counts(11, mentions=478, relations=1, events=159),
+        "BioNLP-ST_2011_Infectious_Diseases_test_data",
+        2,
+    ),
+    # REL: .a1 + .rel (no .a2)
+    _bionlp(
+        "bionlp_st_2011_rel",
+        "bionlp_st_2011_rel",
+        "BioNLP-ST_2011_Entity_Relations_development_data",
+        Counts(26, mentions=570, relations=71),
+        "BioNLP-ST_2011_Entity_Relations_test_data",
+        3,
+    ),
+    _bionlp(
+        "bionlp_st_2013_cg",
+        "bionlp_st_2013_cg",
+        "BioNLP-ST_2013_CG_development_data",
+        Counts(18, mentions=680, relations=37, events=502),
+        "BioNLP-ST_2013_CG_test_data",
+        5,
+    ),
+    _bionlp(
+        "bionlp_st_2013_ge",
+        "bionlp_st_2013_ge",
+        "BioNLP-ST-2013_GE_devel_data_rev3",
+        Counts(8, mentions=163, relations=12, events=140),
+        "BioNLP-ST-2013_GE_test_data_rev1",
+        1,
+    ),
+    # GRO: CRLF .txt, offsets count the \r
+    _bionlp(
+        "bionlp_st_2013_gro",
+        "bionlp_st_2013_gro",
+        "BioNLP-ST_2013_GRO_development_data",
+        Counts(13, mentions=560, relations=144, events=250),
+        "BioNLP-ST_2013_GRO_test-1.0-a1",
+        3,
+    ),
+    _bionlp(
+        "bionlp_st_2013_pc",
+        "bionlp_st_2013_pc",
+        "BioNLP-ST_2013_PC_development_data",
+        Counts(24, mentions=734, relations=42, events=443),
+        "BioNLP-ST_2013_PC_test_data",
+        5,
+    ),
+    _ppi(
+        "BioInfer",
+        "bioinfer",
+        "BioInfer-train.first35.xml",
+        "BioInfer-test.first55.xml",
+        Counts(64, mentions=238, relations=110),
+        Counts(73, mentions=272, relations=158),
+    ),
+    _ppi(
+        "HPRD50",
+        "hprd50",
+        "HPRD50-train.xml",
+        "HPRD50-test.xml",
+        Counts(111, mentions=320, relations=137),
+        Counts(34, mentions=85, relations=26),
+    ),
+    _ppi(
+        "IEPA",
+        "iepa",
+        "IEPA-train.first55.xml",
+        "IEPA-test.xml",
+        Counts(134, mentions=307, relations=98),
+        Counts(95, mentions=210, relations=56),
+    ),
+    # LLL: Taiyi's 77 = train 65 + test 12 sentences, both read as "train"
+    Case(
+        "lll",
+        "lll/csv_output",
+        {
+            "csv_output/LLL-train.xml": "lll/csv_output/LLL-train.xml",
+            "csv_output/LLL-test.xml": "lll/csv_output/LLL-test.xml",
+        },
+        {"train": Counts(65 + 12, mentions=198 + 41, relations=134 + 30)},
+    ),
+    # the catalogued url is SETH's zipball: corpus/*.txt and annotations/*.ann apart; T / R lines,
+    # readme.txt is not a document
+    Case(
+        "verspoor_2013",
+        "verspoor_2013",
+        {
+            "SETH-master/resources/Verspoor2013/corpus": "verspoor_2013/corpus",
+            "SETH-master/resources/Verspoor2013/annotations": "verspoor_2013/annotations",
+            "SETH-master/resources/Verspoor2013/readme.txt": "verspoor_2013/readme.txt",
+        },
+        {"train": Counts(17, mentions=1167, relations=750)},
+    ),
+    # grep -c '<sentence ' / '<entity ' / '<pair [^>]*ddi="true"' over the 22 documents
+    Case(
+        "ddi_corpus",
+        "ddi",
+        {
+            "Test/Test for DDI Extraction task/MedLine": "ddi/MedLine",
+            "Test/Test for DDI Extraction task/DrugBank": "ddi/DrugBank",
+        },
+        {"test": Counts(267, mentions=560, relations=135)},
+    ),
+    # cut -f2 | sort | uniq -c (no header in the train fold)
+    Case(
+        "gad",
+        "gad/GAD_1_train.first100.tsv",
+        {"GAD/1/train.tsv": "gad/GAD_1_train.first100.tsv"},
+        {"train": Counts(100, labels={"1": 58, "0": 42})},
+    ),
+    # json: len(records), sum(len(entities))
+    Case(
+        "cmeee_v2",
+        "cmeee_v2/CMeEE-V2_dev.first200.json",
+        {"CMeEE-V2_dev.json": "cmeee_v2/CMeEE-V2_dev.first200.json"},
+        {"dev": Counts(200, mentions=866)},
+    ),
+    # json lines: 200 lines; mentions = distinct (subject, type) and (object @value, type) per record
+    Case(
+        "cmeie_v2",
+        "cmeie_v2/CMeIE-V2_dev.first200.jsonl",
+        {
+            "CMeIE-V2_dev.jsonl": "cmeie_v2/CMeIE-V2_dev.first200.jsonl",
+            "53_schemas.json": "cmeie_v2/53_schemas.json",
+        },
+        {"dev": Counts(200, mentions=1059, relations=855)},
+    ),
+    # events = sum(len(event)); mentions = distinct non-empty (value, role) of character/anatomy_list
+    Case(
+        "chip_cdee",
+        "chip_cdee/CHIP-CDEE_dev.first150.json",
+        {"CHIP-CDEE_dev.json": "chip_cdee/CHIP-CDEE_dev.first150.json"},
+        {"dev": Counts(150, mentions=794, events=844)},
+    ),
+    Case(
+        "chip_cdn",
+        "chip_cdn/CHIP-CDN_dev.first300.json",
+        {"CHIP-CDN_dev.json": "chip_cdn/CHIP-CDN_dev.first300.json"},
+        {"dev": Counts(300)},
+    ),  # labels: 520 '##'-separated terms, 389 distinct (checked below)
+    Case(
+        "chip_ctc",
+        "chip_ctc/CHIP-CTC_dev.first300.json",
+        {
+            "CHIP-CTC_dev.json": "chip_ctc/CHIP-CTC_dev.first300.json",
+            "category.xlsx": "chip_ctc/category.xlsx",
+        },
+        {
+            "dev": Counts(
+                300,
+                labels={
+                    "Disease": 66,
+                    "Consent": 21,
+                    "Oral related": 2,
+                    "Diagnostic": 13,
+                    "Addictive Behavior": 5,
+                    "Symptom": 2,
+                    "Pregnancy-related Activity": 13,
+                    "Multiple": 54,
+                    "Therapy or Surgery": 27,
+                    "Pharmaceutical Substance or Drug": 12,
+                    "Life Expectancy": 6,
+                    "Laboratory Examinations": 15,
+                    "Blood Donation": 2,
+                    "Age": 12,
+                    "Special Patient Characteristic": 4,
+                    "Device": 2,
+                    "Address": 1,
+                    "Risk Assessment": 10,
+                    "Organ or Tissue Status": 1,
+                    "Allergy Intolerance": 8,
+                    "Enrollment in other studies": 5,
+                    "Researcher Decision": 4,
+                    "Compliance with Protocol": 1,
+                    "Disabilities": 1,
+                    "Sign": 2,
+                    "Capacity": 4,
+                    "Neoplasm Status": 1,
+                    "Gender": 1,
+                    "Diet": 1,
+                    "Encounter": 1,
+                    "Education": 1,
+                    "Sexual related": 1,
+                    "Healthy": 1,
+                },
+            )
+        },
+    ),
+    Case(
+        "chip_sts",
+        "chip_sts/CHIP-STS_dev.first300.json",
+        {"CHIP-STS_dev.json": "chip_sts/CHIP-STS_dev.first300.json"},
+        {"dev": Counts(300, labels={"1": 153, "0": 147})},
+    ),
+    Case(
+        "kuake_qic",
+        "kuake_qic/KUAKE-QIC_dev.first300.json",
+        {"KUAKE-QIC_dev.json": "kuake_qic/KUAKE-QIC_dev.first300.json"},
+        {
+            "dev": Counts(
+                300,
+                labels={
+                    "治疗方案": 103,
+                    "疾病表述": 19,
+                    "其他": 75,
+                    "指标解读": 6,
+                    "病情诊断": 38,
+                    "就医建议": 21,
+                    "注意事项": 21,
+                    "病因分析": 4,
+                    "功效作用": 3,
+                    "后果表述": 5,
+                    "医疗费用": 5,
+                },
+            )
+        },
+    ),
+    Case(
+        "kuake_qqr",
+        "kuake_qqr/KUAKE-QQR_dev.first300.json",
+        {"KUAKE-QQR_dev.json": "kuake_qqr/KUAKE-QQR_dev.first300.json"},
+        {"dev": Counts(300, labels={"0": 203, "2": 60, "1": 37})},
+    ),
+    Case(
+        "kuake_qtr",
+        "kuake_qtr/KUAKE-QTR_dev.first300.json",
+        {"KUAKE-QTR_dev.json": "kuake_qtr/KUAKE-QTR_dev.first300.json"},
+        {"dev": Counts(300, labels={"1": 59, "2": 77, "3": 117, "0": 47})},
+    ),
+    # non-blank lines / records of the JSON array
+    Case(
+        "med_qa",
+        "medqa/US_test.first100.jsonl",
+        {"US/test.jsonl": "medqa/US_test.first100.jsonl"},
+        {"test": Counts(100)},
+    ),
+    Case(
+        "medqa_zh",
+        "medqa_mcmle/Mainland_test.first300.jsonl",
+        {"Mainland/test.jsonl": "medqa_mcmle/Mainland_test.first300.jsonl"},
+        {"test": Counts(300)},
+    ),
+    Case(
+        "gsm8k",
+        "gsm8k/train.first100.jsonl",
+        {"train.jsonl": "gsm8k/train.first100.jsonl"},
+        {"train": Counts(100)},
+    ),
+    Case(
+        "bentsao_llamadata",
+        "bentsao_llamadata/llama_data.first200.json",
+        {"llama_data.json": "bentsao_llamadata/llama_data.first200.json"},
+        {"train": Counts(200)},
+    ),
+    Case(
+        "bentsao_livercancer",
+        "bentsao_livercancer/liver_cancer.first101.json",
+        {"liver_cancer.json": "bentsao_livercancer/liver_cancer.first101.json"},
+        {"train": Counts(101)},
+    ),
+    # csv.reader(encoding="gb18030") rows minus the header
+    Case(
+        "chinese_medical_dialogue_data",
+        "chinese_medical_dialogue_data/样例_内科5000-6000.first200.csv",
+        {"样例_内科5000-6000.csv": "chinese_medical_dialogue_data/样例_内科5000-6000.first200.csv"},
+        {"train": Counts(200)},
+    ),
+    # wc -l + 1 (no final newline)
+    Case(
+        "bio_sim_verb",
+        "bio_sim_verb/Bio-SimVerb.txt",
+        {"Bio-SimVerb.txt": "bio_sim_verb/Bio-SimVerb.txt"},
+        {"train": Counts(1000)},
+    ),
+    Case(
+        "bio_simlex",
+        "bio_simlex/Bio-SimLex.txt",
+        {"Bio-SimLex.txt": "bio_simlex/Bio-SimLex.txt"},
+        {"train": Counts(988)},
+    ),
+    Case(
+        "mqp",
+        "mqp/mqp.first400.csv",
+        {"mqp.csv": "mqp/mqp.first400.csv"},
+        {"train": Counts(400, labels={"1": 200, "0": 200})},
+    ),
+    # lines minus header: RelA 111 + RelB 400 (Taiyi's 3,741 = 111 + 3,630: both files are "train")
+    Case(
+        "ehr_rel",
+        "ehr_rel",
+        {"EHR-RelA.tsv": "ehr_rel/EHR-RelA.tsv", "EHR-RelB.tsv": "ehr_rel/EHR-RelB.first400.tsv"},
+        {"train": Counts(111 + 400)},
+    ),
+    # xlsx: grep -c '<row ' in xl/worksheets/sheet1.xml minus the header row
+    Case(
+        "medication_qa",
+        "medication_qa/MedInfo2019-QA-Medications.xlsx",
+        {"MedInfo2019-QA-Medications.xlsx": "medication_qa/MedInfo2019-QA-Medications.xlsx"},
+        {"train": Counts(690)},
+    ),
+    Case(
+        "meqsum",
+        "meqsum/MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+        {MEQSUM: f"meqsum/{MEQSUM}"},
+        {"train": Counts(1000)},
+    ),
+]
+
+# dataset -> the sample folder it was checked against; these entries must say verified: false + why
+UNVERIFIED: dict[str, str] = {
+    "seth_corpus": "seth_corpus",  # texts only in corpus.txt (PMID<TAB>text): needs the split prepare step
+    "osiris": "osiris",  # inline-annotated XML, not BioC: prepare step
+    "cellfinder": "cellfinder",  # one folder, no split: prepare step
+    "hallmarks_of_cancer": "hoc",  # the release ships no split lists
+    "biosses": "biosses",  # a RAR of two .docx tables; only BigBIO's TSV is here
+    "bc7_litcovid": "bc7_litcovid",  # label file without the abstracts
+    "pubmed_qa": "pubmedqa",  # ori_pqal.json + test ids; the fold files are made by the repo's script
+    "evidence_inference": "evidence_inference",  # prepared train/dev/test.csv wanted; merged CSV absent
+    "liveqa": "liveqa",  # XML; the entry reads prepared JSON lines
+    "mediqa_qa": "mediqa_qa",
+    "mediqa_rqe": "mediqa_rqe",
+    "pico_extraction": "pico_extraction",  # object of sentences + per-PICO annotation files
+    "diakg": "diakg",  # nested paragraphs/sentences/entities: reader support pending
+    "chemdner": "chemdner",  # annotations without the abstracts
+    "cmedqa2": "cmedqa",  # ids only
+    "imcs_v2_ner": "imcs_v2",
+    "imcs_v2_sr": "imcs_v2",
+    "imcs_v2_dac": "imcs_v2",
+    "imcs_v2_mrg": "imcs_v2",
+    "imcs_v2_sr_tpss": "imcs_v2",  # PromptCBLUE rows only
+}
+
+
+def _sample_folders() -> set[str]:
+    return {p.name for p in SHARED_SAMPLES.iterdir() if p.is_dir()} if SHARED_SAMPLES.is_dir() else set()
+
+
+def test_every_sample_folder_has_a_case_or_a_stated_reason(shared_samples):
+    covered = {c.sample.split("/")[0] for c in CASES} | set(UNVERIFIED.values())
+    missing = _sample_folders() - covered
+    assert not missing, (
+        f"sample folders without a real-sample case or a verified:false entry: {sorted(missing)}"
+    )
+
+
+def test_verified_flags_match_the_cases():
+    problems = []
+    for case in CASES:
+        ds = CATALOG.get(case.dataset)
+        if ds.verified is not True or ds.verified_with != case.sample:
+            problems.append(
+                f"{case.dataset}: expected verified: true, verified_with: {case.sample} "
+                f"(has {ds.verified}, {ds.verified_with})"
+            )
+    for name in UNVERIFIED:
+        ds = CATALOG.get(name)
+        if ds.verified is not False or not ds.why:
+            problems.append(f"{name}: expected verified: false with why (has {ds.verified})")
+    checked = {c.dataset for c in CASES} | set(UNVERIFIED)
+    stray = [ds.name for ds in CATALOG if ds.verified is not None and ds.name not in checked]
+    problems += [f"{n}: has a verified flag but no case here" for n in stray]
+    assert not problems, "\n".join(problems)
+
+
+def _read(case: Case, tmp_path: Path, samples: Path) -> dict[str, Tally]:
+    lay_out(tmp_path, case.dataset, case.layout, samples)
+    return {split: read_split(CATALOG.get(case.dataset), tmp_path, split) for split in case.splits}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
+def test_sample_reads_through_its_entry_as_counted(case: Case, tmp_path, shared_samples):
+    for split, tally in _read(case, tmp_path, shared_samples).items():
+        want = case.splits[split]
+        got = Counts(
+            tally.records,
+            tally.quarantined,
+            tally.mentions,
+            tally.relations,
+            tally.events,
+            dict(tally.labels) if want.labels is not None else None,
+        )
+        assert got == want, (
+            f"{case.dataset}/{split}: read {got}, counted {want}; quarantined: {tally.reasons[:3]}"
+        )
+        assert tally.read == tally.records + tally.quarantined
+
+
+# ------------------------------------------------------------------ details on real samples
+
+
+def _one(dataset: str, tmp_path: Path, samples: Path, split: str) -> Tally:
+    case = next(c for c in CASES if c.dataset == dataset)
+    lay_out(tmp_path, dataset, case.layout, samples)
+    return read_split(CATALOG.get(dataset), tmp_path, split)
+
+
+def test_chip_cdn_terms_are_split_on_hashes(tmp_path, shared_samples):
+    tally = _one("chip_cdn", tmp_path, shared_samples, "dev")
+    assert sum(tally.labels.values()) == 520 and len(tally.labels) == 389  # '##' split, counted with json
+
+
+def test_biored_ids_get_the_database_of_their_type_and_lists_are_split(tmp_path, shared_samples):
+    tally = _one("biored", tmp_path, shared_samples, "test")
+    per_type = Counter()
+    for rec in tally.items:
+        for ent in rec.entities:
+            for n in ent.normalized:
+                per_type[(ent.type, n.db)] += 1
+    # awk: per annotation line, the distinct comma-separated ids of column 6; variants: rs... = dbSNP
+    assert per_type == {
+        ("GeneOrGeneProduct", "NCBIGene"): 346,
+        ("ChemicalEntity", "MESH"): 232,
+        ("DiseaseOrPhenotypicFeature", "MESH"): 198,
+        ("OrganismTaxon", "NCBITaxon"): 85,
+        ("SequenceVariant", "dbSNP"): 58,
+        ("SequenceVariant", "tmVar"): 89 - 58,
+        ("CellLine", "Cellosaurus"): 17,
+    }
+    ids = {(n.db, n.id) for rec in tally.items for e in rec.entities for n in e.normalized}
+    assert ("tmVar", "p|SUB|V|1763|M") in ids and ("MESH", "p") not in ids and ("MESH", "SUB") not in ids
+    assert {("NCBIGene", "20208"), ("NCBIGene", "20210"), ("NCBIGene", "6288")} <= ids  # "20208,20210,6288"
+
+
+def test_biored_relation_arguments_resolve_like_mention_ids(tmp_path, shared_samples):
+    tally = _one("biored", tmp_path, shared_samples, "test")
+    unresolved = []
+    for rec in tally.items:
+        carried = {(n.db, n.id) for e in rec.entities for n in e.normalized}
+        for rel in rec.relations:
+            for ref, db in ((rel.head, rel.attributes["head_db"]), (rel.tail, rel.attributes["tail_db"])):
+                if (db, ref) not in carried:
+                    unresolved.append((rec.id, rel.id, db, ref))
+    assert unresolved == []
+    rel = next(
+        r for rec in tally.items if rec.id == "15485686" for r in rec.relations if r.tail == "p|SUB|V|1763|M"
+    )
+    assert (rel.head, rel.attributes["head_db"], rel.attributes["tail_db"]) == ("D001919", "MESH", "tmVar")
+
+
+def test_bc5cdr_composite_ids_split_and_cid_arguments_are_mesh(tmp_path, shared_samples):
+    tally = _one("bc5cdr", tmp_path, shared_samples, "test")
+    dbs = Counter(n.db for rec in tally.items for e in rec.entities for n in e.normalized)
+    # awk: distinct '|'-separated ids of column 6 per mention (502 + 427), minus the two '-1'
+    assert dbs == {"MESH": 501 + 426}
+    pairs = {(r.attributes["head_db"], r.attributes["tail_db"]) for rec in tally.items for r in rec.relations}
+    assert pairs == {("MESH", "MESH")}
+
+
+def test_tmvar_variants_are_one_id_each(tmp_path, shared_samples):
+    tally = _one("tmvar_v1", tmp_path, shared_samples, "test")
+    per_type = Counter((e.type, n.db) for rec in tally.items for e in rec.entities for n in e.normalized)
+    # awk -F'\t' 'NF>=6 {print $5}' | sort | uniq -c: 56 DNAMutation, 45 ProteinMutation, 32 SNP (rs ids)
+    assert per_type == {("DNAMutation", "tmVar"): 56, ("ProteinMutation", "tmVar"): 45, ("SNP", "dbSNP"): 32}
