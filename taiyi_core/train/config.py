@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from taiyi_core.config import Preset, validate
 
+# The attention implementations a preset may ask for; packing keeps samples apart with each
+# (packing.PACKING_MODES says how, and a test keeps the two in step).
+AttnImplementation = Literal["sdpa", "eager", "flex_attention", "flash_attention_2", "flash_attention_3"]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,6 +65,7 @@ class TrainSettings(_Strict):
     # "auto": bf16 on a GPU that has it, else fp16 on GPU, fp32 on CPU.
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     packing: bool = True
+    attn_implementation: AttnImplementation | None = None  # None: transformers' default (sdpa)
     gradient_checkpointing: bool = True
     save_every_steps: int = Field(500, ge=1)
     keep_checkpoints: int = Field(2, ge=1)

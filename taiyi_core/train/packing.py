@@ -1,10 +1,24 @@
 """Packing and padding-free batches, without attention between packed samples.
 
 Samples are packed into rows of at most ``max_length`` tokens (best-fit decreasing). Each row
-carries ``position_ids`` that restart at 0 at every sample and NO attention mask: transformers 5
-then builds a block-diagonal causal mask from the position resets (masking_utils.
-find_packed_sequence_indices; flash-attention uses the same position ids for varlen kernels). Two
-things are needed for that and both are ours to guarantee:
+carries ``position_ids`` that restart at 0 at every sample and NO attention mask. How the samples
+are then kept apart depends on the attention implementation (``PACKING_MODES``, one home):
+- ``position_ids`` (sdpa, eager, flex_attention): transformers 5 builds a block-diagonal causal
+  mask from the position resets (masking_utils.find_packed_sequence_indices), row by row, so a
+  batch of several rows is fine. Tested (tests/train/test_packing.py): per-sample losses equal
+  the unpacked ones, and the same rows without the resets leak (negative control).
+- ``varlen`` (flash_attention_2/3): flash attention gets no mask; it infers sequence boundaries
+  from position ids only when the batch has ONE row (modeling_flash_attention_utils.
+  _is_packed_sequence returns False for batch_size != 1), so a batch of several packed rows
+  would attend across samples. The collator therefore flattens the batch into one row and
+  passes the boundaries explicitly, as TRL's padding-free collator does: ``cu_seq_lens_q/k``
+  (int32 cumulative sample lengths) and ``max_length_q/k`` (the longest sample), which
+  ``_flash_attention_forward`` hands to ``flash_attn_varlen_func``. Tested on CPU with a reference
+  varlen attention registered in place of the kernel (no flash-attn here).
+Anything else (remote modelling code, unknown implementations) trains unpacked, with the reason
+recorded in stage.json.
+
+Two more things are ours to guarantee in every mode:
 - the KV cache is off during training (with a cache the packed-mask path is skipped), and
 - the first token of every sample has label -100, so the last token of one sample never learns
   to predict the first token of the next.
@@ -95,11 +109,29 @@ class _Collator:
         return self.real_total / self.processed_total if self.processed_total else 0.0
 
 
+# How packed samples are kept apart, per attention implementation (see the module doc).
+PACKING_MODES = {
+    "sdpa": "position_ids",
+    "eager": "position_ids",
+    "flex_attention": "position_ids",
+    "flash_attention_2": "varlen",
+    "flash_attention_3": "varlen",
+}
+
+
 @dataclass
 class PackedCollator(_Collator):
-    """Pads packed rows to the longest row in the batch; no attention mask (see module doc)."""
+    """Pads packed rows to the longest row in the batch; no attention mask (see module doc).
 
-    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    ``varlen``: the rows are concatenated into one row instead, with explicit sample boundaries
+    (``cu_seq_lens_q/k``, ``max_length_q/k``) for flash attention's varlen kernels.
+    """
+
+    varlen: bool = False
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.varlen:
+            return self._flat(rows)
         width = max(len(r["input_ids"]) for r in rows)
         ids, labels, pos = [], [], []
         real = samples = 0
@@ -116,6 +148,25 @@ class PackedCollator(_Collator):
             "position_ids": torch.tensor(pos, dtype=torch.long),
         }
         return self._account(batch, real, samples)
+
+
+    def _flat(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        ids = [t for r in rows for t in r["input_ids"]]
+        labels = [t for r in rows for t in r["labels"]]
+        pos = [p for r in rows for p in r["position_ids"]]
+        starts = [i for i, p in enumerate(pos) if p == 0]
+        bounds = torch.tensor([*starts, len(pos)], dtype=torch.int32)
+        longest = int(bounds.diff().max())
+        batch: dict[str, Any] = {
+            "input_ids": torch.tensor([ids], dtype=torch.long),
+            "labels": torch.tensor([labels], dtype=torch.long),
+            "position_ids": torch.tensor([pos], dtype=torch.long),
+            "cu_seq_lens_q": bounds,
+            "cu_seq_lens_k": bounds,
+            "max_length_q": longest,
+            "max_length_k": longest,
+        }
+        return self._account(batch, len(ids), len(starts))
 
 
 @dataclass
@@ -138,8 +189,8 @@ class PaddedCollator(_Collator):
         return self._account(batch, int(batch["attention_mask"].sum()), len(rows))
 
 
-def packing_supported(model: Any) -> tuple[bool, str]:
-    """Position-id packing needs transformers' own attention masking (not remote modelling code)."""
+def packing_supported(model: Any) -> tuple[str | None, str]:
+    """(packing mode from PACKING_MODES, or None with the reason packing is refused for this model)."""
     base = model
     while hasattr(base, "get_base_model") or hasattr(base, "base_model"):
         nxt = base.get_base_model() if hasattr(base, "get_base_model") else base.base_model
@@ -149,10 +200,15 @@ def packing_supported(model: Any) -> tuple[bool, str]:
     module = type(base).__module__
     if not module.startswith("transformers."):
         return (
-            False,
-            f"{type(base).__name__} comes from remote code ({module}); packing needs transformers' masks",
+            None,
+            f"{type(base).__name__} comes from remote code ({module}); packing needs transformers' masks "
+            "(convert the checkpoint: `taiyi model convert`)",
         )
     impl = getattr(base.config, "_attn_implementation", None) or "sdpa"
-    if impl not in {"sdpa", "eager", "flash_attention_2", "flash_attention_3", "flex_attention"}:
-        return False, f"attention implementation {impl!r} is not known to honour packed position ids"
-    return True, f"position-id packing with {impl}"
+    mode = PACKING_MODES.get(impl)
+    if mode is None:
+        return None, (
+            f"attention implementation {impl!r} is not known to keep packed samples apart "
+            f"(packing supports {', '.join(PACKING_MODES)})"
+        )
+    return mode, f"{mode} packing with {impl}"

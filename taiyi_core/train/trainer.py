@@ -101,6 +101,8 @@ def load_base_model(spec: ModelSpec, settings: TrainSettings, eff: Effective) ->
         "revision": spec.revision,
         "dtype": _DTYPES[eff.compute_dtype] if eff.device == "cuda" else torch.float32,
     }
+    if settings.attn_implementation is not None:
+        kwargs["attn_implementation"] = settings.attn_implementation
     q = settings.quantization
     if q.mode == "nf4":
         kwargs["quantization_config"] = BitsAndBytesConfig(
@@ -218,14 +220,17 @@ def run_stage(
         )
     set_seed(settings.seed)  # LoRA init draws from the global RNG: same seed, same adapter at step 0
     model = attach_lora(load_base_model(spec, settings, eff), settings, init_adapter)
+    mode = None
     if settings.packing:
-        ok, why = packing_supported(model)
-        eff.packing, eff.packing_note = ok, why
+        mode, eff.packing_note = packing_supported(model)
+        eff.packing = mode is not None
+        if mode is None:
+            log.warning("packing off: %s", eff.packing_note)
     ledger = BatchLedger()
     if eff.packing:
         bins = pack_best_fit(samples["length"], settings.max_length)
         train_ds: Any = PackedRows(samples, bins)
-        collator: Any = PackedCollator(pad_id=tokenizer.pad_token_id, ledger=ledger)
+        collator: Any = PackedCollator(pad_id=tokenizer.pad_token_id, ledger=ledger, varlen=mode == "varlen")
     else:
         train_ds = samples
         collator = PaddedCollator(pad_id=tokenizer.pad_token_id, ledger=ledger)
