@@ -118,7 +118,7 @@ def _transfer(client: httpx2.Client, url: str, part: Path, sidecar: Path, size: 
     offset = part.stat().st_size if part.is_file() and meta.get("url") == url else 0
     if offset == 0:
         _discard(part)
-    headers = {}
+    headers = {"Accept-Encoding": "identity"}  # the bytes as published: their size and sha256
     if offset:
         headers["Range"] = f"bytes={offset}-"
         validator = meta.get("etag") or meta.get("last_modified")
@@ -138,7 +138,7 @@ def _transfer(client: httpx2.Client, url: str, part: Path, sidecar: Path, size: 
             report(offset, expected)
         written = offset
         with part.open("ab" if offset else "wb") as fh:
-            for block in resp.iter_bytes(CHUNK):
+            for block in resp.iter_raw():  # as received (a buffered chunk would be lost on a drop), undecoded
                 fh.write(block)
                 written += len(block)
                 if report is not None:
@@ -160,6 +160,6 @@ def _expected_total(resp: httpx2.Response, offset: int, size: int | None) -> int
     if "/" in content_range and content_range.rsplit("/", 1)[1].isdigit():
         return int(content_range.rsplit("/", 1)[1])
     length = resp.headers.get("content-length")
-    if length and length.isdigit() and "content-encoding" not in resp.headers:
+    if length and length.isdigit():
         return offset + int(length)
     return size

@@ -20,6 +20,7 @@ def fetch_repo(repo: HubRepo, dest: Path, *, endpoint: str | None = None,
     """Copy the repo's files at ``repo.revision`` (those matching ``repo.allow``) into ``dest / repo.to``."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub.utils import filter_repo_objects
 
     try:
         snapshot = Path(snapshot_download(
@@ -31,10 +32,11 @@ def fetch_repo(repo: HubRepo, dest: Path, *, endpoint: str | None = None,
         raise FetchError(f"hub {repo.repo}@{repo.revision[:12]}: {first}") from None
     target = dest / repo.to
     written = []
-    for path in sorted(snapshot.rglob("*")):
-        if not path.is_file() or ".cache" in path.relative_to(snapshot).parts:
-            continue
-        rel = path.relative_to(snapshot)
+    files = [p.relative_to(snapshot).as_posix() for p in sorted(snapshot.rglob("*"))
+             if p.is_file() and ".cache" not in p.relative_to(snapshot).parts]
+    # a cached snapshot folder may hold more than was asked for (other allow patterns, earlier calls)
+    for name in filter_repo_objects(files, allow_patterns=repo.allow or None):
+        path, rel = snapshot / name, Path(name)
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path.resolve(), out)
