@@ -23,6 +23,8 @@ class RefRow:
     task: str
     metric: str
     metric_key: str  # f1 | accuracy: the key read from metrics.json
+    definition: str  # scoring definition of the taiyi/chatgpt/P/R/ablation numbers (tasks/definitions.py)
+    sota_definition: str  # that of the sota number; "other:<what>" = none of ours reproduces it
     taiyi: float | None  # all scores on the 0-100 scale
     chatgpt: float | None
     sota: float | None
@@ -35,6 +37,21 @@ class RefRow:
 
 def _num(value: str, scale: float) -> float | None:
     return round(float(value) * 100 / scale, 2) if value.strip() else None
+
+
+def _definition(value: str) -> str:
+    """A definition name of ours, empty (no number), or ``other:<what>`` (measured some other way)."""
+    from taiyi_core.tasks.definitions import DEFINITIONS
+
+    value = value.strip()
+    if value and value not in DEFINITIONS and not value.startswith("other:"):
+        raise ValueError(f"definition {value!r} is none of {', '.join(DEFINITIONS)} and not 'other:<what>'")
+    return value
+
+
+def comparable(definition: str) -> bool:
+    """True when our metrics can hold a score under ``definition`` (one of our named definitions)."""
+    return bool(definition) and not definition.startswith("other:")
 
 
 @cache
@@ -56,6 +73,8 @@ def load_reference(path: Path = REFERENCE_FILE) -> tuple[RefRow, ...]:
                     task=r["task"],
                     metric=r["metric"],
                     metric_key=r["metric_key"],
+                    definition=_definition(r["definition"]),
+                    sota_definition=_definition(r["sota_definition"]),
                     taiyi=_num(r["taiyi"], scale),
                     chatgpt=_num(r["chatgpt_gpt35"], scale),
                     sota=_num(r["sota"], scale),

@@ -15,7 +15,7 @@ from typing import Any
 
 from taiyi_core.atomic import write_json, write_text
 from taiyi_core.evaluate.reference import RefRow, ablation_rows, biored_rows, main_rows, set_name
-from taiyi_core.evaluate.score import primary_metric
+from taiyi_core.evaluate.score import definition_score, primary_metric
 from taiyi_core.rundir import RunDir
 
 AVERAGE_RULE = (
@@ -53,11 +53,8 @@ def _pct(x: Any) -> float | None:
 
 
 def _fraction(metrics: dict[str, Any] | None, ref: RefRow) -> float | None:
-    """Our score for the paper's metric (f1 or accuracy), falling back to the task's headline."""
-    if metrics is None:
-        return None
-    key = ref.metric_key if isinstance(metrics.get(ref.metric_key), int | float) else primary_metric(metrics)
-    return float(metrics[key])
+    """Our score under the definition of Taiyi's number (string-set / accuracy)."""
+    return definition_score(metrics, ref.definition)[0]
 
 
 def _mean(xs: list[float | None]) -> float | None:
@@ -75,6 +72,7 @@ def main_table(metrics: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]]
         m = metrics.get(ref.dataset)
         frac = _fraction(m, ref)
         ours = _pct(frac)
+        sota_frac, sota_note = definition_score(m, ref.sota_definition) if m else (None, "")
         rows.append(
             {
                 "dataset": ref.dataset,
@@ -88,11 +86,16 @@ def main_table(metrics: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]]
                 "n": m.get("n") if m else None,
                 "parse_failures": m.get("parse_failures") if m else None,
                 "subset": bool(m and m.get("limit")),
+                "definition": ref.definition,
                 "taiyi": ref.taiyi,
                 "delta_taiyi": _sub(ours, ref.taiyi),
                 "chatgpt_gpt35": ref.chatgpt,
                 "sota": ref.sota,
                 "sota_model": ref.sota_model,
+                "sota_definition": ref.sota_definition,
+                "ours_sota_definition": _pct(sota_frac),
+                "delta_sota": _sub(_pct(sota_frac), ref.sota),
+                "sota_note": sota_note,
                 "status": "missing" if m is None else ("subset" if m.get("limit") else "ok"),
             }
         )
@@ -236,11 +239,20 @@ def to_markdown(board: dict[str, Any]) -> str:
         "",
     ]
     out += [
-        "| set | lang | task | metric | n | ours | Taiyi-1 | Δ Taiyi | ChatGPT-3.5 | SOTA | status |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "Every reference number is shown with its scoring definition (`[string-set]`, `[mention]`, ...; "
+        "taiyi_core/tasks/README.md) and our score under the SAME definition beside it; where none of "
+        "ours matches, the row says so and prints no difference.",
+        "",
+        "| set | lang | task | metric | n | ours [def] | Taiyi-1 [def] | Δ Taiyi | ChatGPT-3.5 [def] "
+        "| ours [SOTA def] | SOTA [def] | Δ SOTA | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in board["rows"]:
-        sota = "–" if r["sota"] is None else f"{r['sota']} ({r['sota_model']})"
+        d, sd = f" [{r['definition']}]", f" [{r['sota_definition']}]"
+        sota = "–" if r["sota"] is None else f"{r['sota']} ({r['sota_model']}){sd}"
+        ours_sota = _f(r["ours_sota_definition"]) + (sd if r["ours_sota_definition"] is not None else "")
+        if r["ours_sota_definition"] is None and r["sota_note"] and r["status"] != "missing":
+            ours_sota = r["sota_note"]
         out.append(
             _md_row(
                 f"{r['paper_name']} (`{r['dataset']}`)",
@@ -248,11 +260,13 @@ def to_markdown(board: dict[str, Any]) -> str:
                 r["task"],
                 r["metric"],
                 _f(r["n"]),
-                _f(r["ours"]),
-                _f(r["taiyi"]),
+                _f(r["ours"]) + (d if r["ours"] is not None else ""),
+                _f(r["taiyi"]) + d,
                 _d(r["delta_taiyi"]),
-                _f(r["chatgpt_gpt35"]),
+                _f(r["chatgpt_gpt35"]) + d,
+                ours_sota,
                 sota,
+                _d(r["delta_sota"]),
                 r["status"],
             )
         )
@@ -260,13 +274,16 @@ def to_markdown(board: dict[str, Any]) -> str:
     out.append(
         f"| **average ({a['sets_scored']}/{a['sets_total']} sets)** | | | | | {_f(a['ours'])} "
         f"| {_f(a['taiyi_same_sets'])} | {_d(a['delta_taiyi_same_sets'])} | {_f(a['chatgpt_same_sets'])} "
-        f"| {_f(a['sota_same_sets'])} | |"
+        f"| | {_f(a['sota_same_sets'])} | | |"
     )
     out.append(
         f"| paper average (all 13) | | | | | | {_f(a['taiyi_all'])} | | {_f(a['chatgpt_all'])} "
-        f"| {_f(a['sota_all'])} | |"
+        f"| | {_f(a['sota_all'])} | | |"
     )
-    out += ["", f"Average rule: {a['rule']}."]
+    out += [
+        "",
+        f"Average rule: {a['rule']}. The SOTA averages mix definitions (mention, concept, accuracy, ...).",
+    ]
     if a["missing"]:
         out.append(f"Missing sets: {', '.join(a['missing'])}.")
     out += ["", "## BioRED zero-shot NER, by entity type", ""]

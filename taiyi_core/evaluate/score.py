@@ -115,6 +115,30 @@ def selected_score(result: Mapping[str, Any]) -> tuple[str, str, float]:
     return "headline", key, float(result[key])
 
 
+def definition_score(metrics: Mapping[str, Any] | None, definition: str) -> tuple[float | None, str]:
+    """Our fraction under ``definition`` from a metrics.json, or None and why (for the scoreboards).
+
+    A metrics.json written before definitions existed has only the headline, which is ``string-set``
+    (ner/re/tc) or ``accuracy`` (qa tasks): it stands for those two and nothing else.
+    """
+    if metrics is None:
+        return None, "not scored"
+    if not definition:
+        return None, ""
+    if definition.startswith("other:"):
+        return None, f"no matching definition: {definition.removeprefix('other:').strip()}"
+    defs = metrics.get("definitions")
+    if isinstance(defs, Mapping):
+        if definition in defs:
+            d = defs[definition]
+            return float(d[d.get("main") or main_key(d)]), ""
+        return None, f"not scored under {definition} (applies: {', '.join(defs) or 'none'})"
+    key = {"string-set": "f1", "accuracy": "accuracy"}.get(definition)
+    if key and isinstance(metrics.get(key), int | float):
+        return float(metrics[key]), ""
+    return None, f"not scored under {definition} (metrics.json has no definitions)"
+
+
 def score_dataset(
     run: RunDir, dataset: str, limit: int | None = None, definition: str | None = None
 ) -> dict[str, Any]:

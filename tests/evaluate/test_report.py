@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from taiyi_core.catalog import load_catalog
 from taiyi_core.evaluate.commands import app
 from taiyi_core.evaluate.reference import find_main, load_reference, main_rows, set_name
-from taiyi_core.evaluate.report import build_scoreboard
+from taiyi_core.evaluate.report import build_scoreboard, to_markdown
 from taiyi_core.rundir import RunDir
 
 
@@ -148,7 +148,10 @@ def test_scoreboard(fake_run):
     assert (bio["All"]["precision"], bio["All"]["recall"], bio["All"]["taiyi_f1"]) == (50.0, 40.0, 60.8)
     assert board["other_sets"] == {"ddi": {"task": "re", "metric": "f1", "score": 25.0, "n": 100}}
     md = (fake_run.root / "eval" / "scoreboard.md").read_text()
-    assert "| set | lang | task | metric | n | ours | Taiyi-1 | Δ Taiyi | ChatGPT-3.5 | SOTA | status |" in md
+    assert (
+        "| set | lang | task | metric | n | ours [def] | Taiyi-1 [def] | Δ Taiyi | ChatGPT-3.5 [def] "
+        "| ours [SOTA def] | SOTA [def] | Δ SOTA | status |"
+    ) in md
     assert "**average (3/13 sets)**" in md and "| 70.0 | 71.5 | -1.5 |" in md
 
 
@@ -171,3 +174,40 @@ def test_comparison_with_second_run(fake_run, tmp_path):
     assert (rows["pubmed_qa"]["paper_one_stage"], rows["pubmed_qa"]["paper_two_stage"]) == (61.0, 62.0)
     assert (c["sets_in_both"], c["mean_this_run"], c["mean_compare_run"]) == (2, 65.0, 52.5)
     assert (c["paper_mean_one_stage"], c["paper_mean_two_stage"]) == (51.2, 62.9)  # 0.512 -> 0.629
+
+
+def _defs(**scores: float) -> dict:
+    return {name: {"f1": f, "main": "f1"} for name, f in scores.items()}
+
+
+def test_every_reference_number_beside_ours_in_its_own_definition(tmp_path):
+    run = RunDir(tmp_path / "defs")
+    m = {"task": "ner", "f1": 0.7}
+    _metrics(run, "bc5cdr_chem", **m, definitions=_defs(**{"string-set": 0.7, "mention": 0.6}))
+    _metrics(run, "chemdner", **m, definitions=_defs(**{"string-set": 0.7}))  # eval rows without reference
+    _metrics(run, "bc5cdr_re", task="re", f1=0.4, definitions=_defs(**{"string-set": 0.4, "concept": 0.5}))
+    _metrics(run, "hallmarks_of_cancer", task="tc", f1=0.8, definitions=_defs(**{"string-set": 0.8}))
+    acc = {"accuracy": {"accuracy": 0.9, "accuracy_first_label": 0.95, "main": "accuracy"}}
+    _metrics(run, "kuake_qic", task="tc", f1=0.85, definitions={**_defs(**{"string-set": 0.85}), **acc})
+    by = {r["dataset"]: r for r in build_scoreboard(run)["rows"]}
+    chem = by["bc5cdr_chem"]
+    # Taiyi's 80.2 is string-set -> our string-set 70; PubMedBERT's 93.3 is mention -> our mention 60
+    assert (chem["definition"], chem["ours"], chem["delta_taiyi"]) == ("string-set", 70.0, -10.2)
+    assert (chem["sota_definition"], chem["ours_sota_definition"], chem["delta_sota"]) == (
+        "mention",
+        60.0,
+        -33.3,
+    )
+    assert by["bc5cdr_re"]["sota_definition"] == "concept" and by["bc5cdr_re"]["delta_sota"] == 5.0  # 50 - 45
+    # KUAKE-QIC: Taiyi's micro-F1 (string-set) vs CBLUE's accuracy, each against its own
+    qic = by["kuake_qic"]
+    assert (qic["ours"], qic["ours_sota_definition"], qic["delta_sota"]) == (85.0, 90.0, 4.1)
+    # no score under the SOTA's definition: said, and no difference printed
+    assert by["chemdner"]["ours_sota_definition"] is None and by["chemdner"]["delta_sota"] is None
+    assert by["chemdner"]["sota_note"] == "not scored under mention (applies: string-set)"
+    hoc = by["hallmarks_of_cancer"]
+    assert hoc["delta_sota"] is None and hoc["sota_note"].startswith("no matching definition: BLURB HoC F1")
+    md = to_markdown(build_scoreboard(run))
+    assert "| 70.0 [string-set] | 80.2 [string-set] | -10.2 | 60.3 [string-set] | 60.0 [mention] " in md
+    assert "| 93.3 (PubMedBERT) [mention] | -33.3 |" in md
+    assert "no matching definition: BLURB HoC F1" in md
