@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import Trainer
 
 from taiyi_core.atomic import atomic_path, write_json
 from taiyi_core.config import ModelSpec
@@ -150,6 +152,27 @@ def attach_lora(model: Any, settings: TrainSettings, init_adapter: Path | None) 
     return get_peft_model(model, config)
 
 
+def warmup_steps_for(ratio: float, total_steps: int) -> int:
+    """Warmup as a whole number of optimizer steps: ``ceil(ratio * total)`` (the Taiyi recipe's 10%)."""
+    return math.ceil(ratio * total_steps)
+
+
+class StageTrainer(Trainer):
+    """``Trainer`` whose warmup is ``warmup_ratio`` of the stage's real total steps, given as an int.
+
+    transformers 4.x takes a float ``warmup_steps`` as a step count (and has ``warmup_ratio``), 5.x
+    takes one below 1 as a ratio (and has no ``warmup_ratio``); an int step count means the same in
+    both. The total is only known inside ``train()`` (epochs x batches / accumulation / world size),
+    which is where ``create_scheduler`` is called with it.
+    """
+
+    warmup_ratio: float = 0.0
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        self.args.warmup_steps = warmup_steps_for(self.warmup_ratio, num_training_steps)
+        return super().create_scheduler(num_training_steps, optimizer)
+
+
 def _training_args(settings: TrainSettings, stage: int, staging: Path, eff: Effective) -> Any:
     from transformers import TrainingArguments
 
@@ -160,7 +183,7 @@ def _training_args(settings: TrainSettings, stage: int, staging: Path, eff: Effe
         gradient_accumulation_steps=settings.grad_accum,
         learning_rate=st.lr or settings.lr,
         lr_scheduler_type=settings.scheduler,
-        warmup_steps=settings.warmup_ratio,  # a float < 1 is a ratio of the total steps
+        warmup_steps=0,  # set from train.warmup_ratio once the total is known (StageTrainer)
         num_train_epochs=st.epochs,
         max_steps=st.max_steps or -1,
         weight_decay=settings.weight_decay,
@@ -198,7 +221,7 @@ def run_stage(
     Returns a summary with ``status`` "done" (adapter written) or "stopped" (checkpoint written at
     a step boundary after ``flag`` was set).
     """
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     flag = flag or StopFlag()
     stage_dir.mkdir(parents=True, exist_ok=True)
@@ -243,9 +266,10 @@ def run_stage(
     callbacks: list[Any] = [*(extra_callbacks or []), stopper, LogCallback(stage_dir, ledger)]
     if RichProgressCallback.wanted():
         callbacks.append(RichProgressCallback())
-    trainer = Trainer(
+    trainer = StageTrainer(
         model=model, args=args, train_dataset=train_ds, data_collator=collator, callbacks=callbacks
     )
+    trainer.warmup_ratio = settings.warmup_ratio
 
     rank0 = trainer.is_world_process_zero()
     if resume is not None:
@@ -267,6 +291,7 @@ def run_stage(
         "stop_reason": flag.reason if stopper.stopped_at is not None else None,
         "global_step": state.global_step,
         "max_steps": state.max_steps,
+        "warmup_steps": warmup_steps_for(settings.warmup_ratio, state.max_steps),
         "resumed_from": str(resume) if resume else None,
         "train_loss": stage_loss,
         "train_loss_since_start": result.training_loss,
