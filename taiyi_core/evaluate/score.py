@@ -82,10 +82,10 @@ def score_texts(
     result = dict(module.score(golds, preds, ins, **task_opts))
     defs = score_all(task, result, golds, preds, ins, refs)
     if definition is not None and definition not in defs:
+        hint = "" if refs else " (mention/concept/alternatives need eval rows that carry 'reference' gold)"
         raise EvalDataError(
             f"definition {definition!r} does not apply to this {task} set; applicable: "
-            f"{', '.join(defs) or 'none'} (mention/concept/alternatives need an eval-set file whose rows "
-            "carry 'reference' gold)"
+            f"{', '.join(defs) or 'none'}{hint}"
         )
     extra = [k for k in pred if k not in gold]
     result.update(
@@ -112,7 +112,7 @@ def selected_score(result: Mapping[str, Any]) -> tuple[str, str, float]:
         key = main_key(defs[name])
         return name, key, float(defs[name][key])
     key = primary_metric(result)
-    return "headline", key, float(result[key])
+    return ("headline" if not name else f"{name} n/a: headline"), key, float(result[key])
 
 
 def definition_score(metrics: Mapping[str, Any] | None, definition: str) -> tuple[float | None, str]:
@@ -142,7 +142,8 @@ def definition_score(metrics: Mapping[str, Any] | None, definition: str) -> tupl
 def score_dataset(
     run: RunDir, dataset: str, limit: int | None = None, definition: str | None = None
 ) -> dict[str, Any]:
-    """Score ``eval/<dataset>/predictions.jsonl`` and write ``metrics.json`` atomically."""
+    """Score ``eval/<dataset>/predictions.jsonl`` and write ``metrics.json`` atomically; the returned
+    record names ``definition`` as the one to show (a set it does not apply to shows its headline)."""
     eval_file = run.eval_data / f"{dataset}.jsonl"
     rows = read_eval_rows(eval_file, limit=limit)
     out_dir = run.eval(dataset)
@@ -159,7 +160,6 @@ def score_dataset(
         {k: v["prediction"] for k, v in predictions.items() if k in ids or limit is None},
         {r.id: r.input_text for r in rows},
         {r.id: r.reference for r in rows},
-        definition,
     )
     langs = sorted({r.lang for r in rows})
     record = {
@@ -183,6 +183,10 @@ def score_dataset(
         if key in generation:
             record[key] = generation[key]
     write_json(out_dir / "metrics.json", record)
+    if definition is not None:  # what to show; metrics.json holds every definition either way
+        if definition not in DEFINITIONS:
+            raise EvalDataError(f"unknown scoring definition {definition!r}; known: {', '.join(DEFINITIONS)}")
+        record = {**record, "definition": definition}
     return record
 
 
