@@ -1,4 +1,4 @@
-"""CLI: `taiyi train [preview]` (``train_app``), `taiyi merge` (``app``), `taiyi model tiny`."""
+"""CLI: `taiyi train [preview]` (``train_app``), `taiyi merge` (``app``), `taiyi model tiny|convert`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.table import Table
 
 app = typer.Typer(help="Two-stage QLoRA training and adapter merging.", no_args_is_help=True)
 model_app = typer.Typer(
-    help="Model utilities (tiny offline model for the CPU demo and tests).", no_args_is_help=True
+    help="Model utilities (tiny offline models; Qwen-7B v1 -> native conversion).", no_args_is_help=True
 )
 console = Console()
 
@@ -37,6 +37,37 @@ def tiny(
     for key in ("model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"):
         table.add_row(key, str(cfg.get(key)))
     table.add_row("built in", f"{time.perf_counter() - t0:.1f} s")
+    console.print(table)
+
+
+@model_app.command("convert")
+def convert(
+    src: Path = typer.Argument(..., help="Qwen-7B (v1) checkpoint folder (Qwen/Qwen-7B, Taiyi-LLM, ...)."),
+    dst: Path = typer.Argument(..., help="Folder to write the native Qwen2 checkpoint to."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace DST if it is not empty."),
+    as_json: bool = typer.Option(False, "--json", help="Print the CONVERTED.json record."),
+) -> None:
+    """Convert a Qwen-7B (v1, remote code) checkpoint to native transformers (Qwen2 + fast tokenizer)."""
+    from taiyi_core.models.qwen_v1_config import ConvertError
+    from taiyi_core.models.qwen_v1_convert import RECORD
+    from taiyi_core.models.qwen_v1_convert import convert as convert_qwen_v1
+
+    try:
+        record = convert_qwen_v1(src, dst, overwrite=overwrite)
+    except ConvertError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"Qwen-v1 -> native Qwen2: {dst}")
+    weights, tok = record["weights"], record["tokenizer"]
+    table.add_row("source", record["source"])
+    table.add_row("tensors", f"{weights['tensors_in']} -> {weights['tensors_out']} ({weights['dtype']})")
+    table.add_row("tokenizer", f"{tok['ranks']} ranks + {tok['special_tokens']['count']} special tokens")
+    table.add_row("exact up to", f"{record['exact_up_to_tokens']} tokens (v1's seq_length)")
+    table.add_row("record", str(Path(dst) / RECORD))
+    table.add_row("converted in", f"{record['seconds']} s")
     console.print(table)
 
 
