@@ -240,6 +240,9 @@ def _demo_summary(run: RunDir) -> None:
                 str(sum(sp["overlap_removed"] for sp in splits.values())),
             )
         console.print(table)
+        from taiyi_core.data.report import render_audit
+
+        render_audit(data, console)
         totals = data["totals"]
         console.print(
             f"stage 1: {totals['stages']['stage1']['instances']} instances · stage 2: "

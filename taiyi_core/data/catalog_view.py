@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from taiyi_core.catalog.download import FETCH_RECORD
+from taiyi_core.data.inventory import Inventory
 
 TRAIN_ROLES = ("train", "both")
 EVAL_ROLES = ("eval", "both")
@@ -25,7 +26,16 @@ _RENDER_KEYS = {
     "type_map": "type_names",
     "relation_types": "relation_types",
     "relation_map": "relation_names",
+    "labels": "labels",
     "label_map": "label_names",
+}
+# what the dataset's inventory (data/inventory.py) supplies per task when the catalog is silent
+_INVENTORY_KEYS = {
+    "tc": {"labels": "labels"},
+    "sts": {"labels": "labels"},
+    "ner": {"types": "entity_types"},
+    "re": {"relation_types": "relation_types"},
+    "ee": {"event_types": "event_types", "role_types": "role_types"},
 }
 
 
@@ -163,9 +173,30 @@ class DatasetView:
         parts.append(f"place files under data/raw/{self.name}/ ({globs})")
         return " | ".join(parts)
 
-    def render_options(self, task: str, *, eval_set: EvalSet | None = None) -> dict[str, Any]:
-        """Keyword arguments for ``get_task(task).render`` (an eval set's own, else the mix entry's,
-        else the union of the dataset's eval sets for that task so the prompt lists every type)."""
+    def render_options(
+        self, task: str, *, eval_set: EvalSet | None = None, inventory: Inventory | None = None
+    ) -> dict[str, Any]:
+        """Keyword arguments for ``get_task(task).render``, never derived from one record.
+
+        Layers, later ones winning: the dataset's inventory (every label/type of every split read),
+        the catalog entry's ``labels``/``label_map``, then the view's own catalog options (an eval
+        set's, else the mix entry's, else the union of the dataset's eval sets for that task so a
+        training prompt lists every evaluated type). Entity types shown through a many-to-one
+        ``type_map`` are expanded to ALL their raw types (``raw_types``)."""
+        opts: dict[str, Any] = {}
+        if inventory is not None:
+            for kw, kind in _INVENTORY_KEYS.get(task, {}).items():
+                opts[kw] = inventory.names(kind)
+        catalog_labels, label_map = self.raw.get("labels") or [], self.raw.get("label_map") or {}
+        if task in ("tc", "sts"):
+            if catalog_labels:
+                opts["labels"] = list(catalog_labels)
+            if label_map:
+                opts["label_names"] = dict(label_map)
+        opts.update(self._catalog_options(task, eval_set))
+        return expand_raw_types(opts)
+
+    def _catalog_options(self, task: str, eval_set: EvalSet | None) -> dict[str, Any]:
         if eval_set is not None:
             return dict(eval_set.render)
         for m in self.mix:
@@ -191,14 +222,28 @@ class DatasetView:
 def _render_opts(spec: dict[str, Any]) -> dict[str, Any]:
     out = dict(spec.get("render") or {})
     for key, kw in _RENDER_KEYS.items():
-        if spec.get(key) is not None:
+        if spec.get(key):  # an empty list/map in the catalog means "not stated"
             out.setdefault(kw, spec[key])
-    # entity types shown by name while the records carry codes: ask for the codes
-    names, types = out.get("type_names"), out.get("types")
-    if isinstance(names, dict) and isinstance(types, list):
-        inverse = {v: k for k, v in names.items()}
-        out["types"] = [inverse.get(t, t) for t in types]
     return out
+
+
+def raw_types_of(shown: list[str], names: dict[str, str]) -> list[str]:
+    """Every raw type a list of shown types stands for: each type itself and ALL raw types a
+    (many-to-one) map sends to it — NCBI-disease's four classes, CHEMDNER's eight, not one of them."""
+    out: list[str] = []
+    for t in shown:
+        out += [raw for raw, s in names.items() if s == t]
+        out.append(t)
+    return list(dict.fromkeys(out))
+
+
+def expand_raw_types(opts: dict[str, Any]) -> dict[str, Any]:
+    """Records carry raw types, prompts show mapped ones: ``types`` becomes the raw types to ask for
+    (the task maps and de-duplicates them for display); the shown list stays in ``shown_types``."""
+    names, types = opts.get("type_names"), opts.get("types")
+    if isinstance(names, dict) and names and isinstance(types, list):
+        opts = {**opts, "types": raw_types_of(types, names), "shown_types": list(types)}
+    return opts
 
 
 def view(entry: Any) -> DatasetView:

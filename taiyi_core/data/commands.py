@@ -79,11 +79,17 @@ def prepare(
             if not json_out:
                 console.print(f"{item}: {'unchanged (skipped)' if result['skipped'] else 'prepared'}")
         bar.update(task, description="curating")
-        report = jobs.curate(rd, p)
+        try:
+            report = jobs.curate(rd, p)
+        except jobs.AuditFailed as exc:  # everything is written; show the red rows, then fail
+            report = exc.report
     if json_out:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         render_table(report, Console())
+    if not report["audit"]["ok"]:
+        console.print("[red]error:[/] the fidelity audit has red rows (table above; data/report.json)")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -103,6 +109,8 @@ def report(
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         render_table(data, Console())
+    if not (data.get("audit") or {"ok": True})["ok"]:
+        raise typer.Exit(1)  # a red audit row fails loudly
 
 
 @app.command()

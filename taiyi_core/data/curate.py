@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from taiyi_core.atomic import atomic_path, write_jsonl
+from taiyi_core.catalog import parse_sizes
 from taiyi_core.config import Preset
-from taiyi_core.data import dedup, firefly, overlap
+from taiyi_core.data import audit, dedup, firefly, overlap
 from taiyi_core.data.catalog_view import DatasetView
 from taiyi_core.data.items import Item
-from taiyi_core.data.mix import apply_caps, in_stage, sft_columns, shuffled
+from taiyi_core.data.mix import apply_caps, cap_negatives, in_stage, sft_columns, shuffled
 from taiyi_core.data.options import DataOptions
 from taiyi_core.data.prepare import DataStepError, item_file
 from taiyi_core.data.report import build_report
@@ -85,6 +86,28 @@ def _save_sft(path: Path, rows: list[dict[str, Any]]) -> None:
         datasets.enable_progress_bars()
 
 
+def group_eval_rows(
+    rows: list[dict[str, Any]], opts: DataOptions, seed: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The eval-use rows by eval set, sorted by id, each set capped at ``eval_max`` (seeded)."""
+    eval_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["use"] == "eval":
+            eval_rows[r["eval_set"]].append(r)
+    for name, group in eval_rows.items():
+        group.sort(key=lambda r: r["id"])
+        if opts.eval_max and len(group) > opts.eval_max:
+            keep = set(random.Random(f"{seed}:eval:{name}").sample(range(len(group)), opts.eval_max))
+            eval_rows[name] = [r for i, r in enumerate(group) if i in keep]
+    return dict(eval_rows)
+
+
+def write_eval_sets(run: RunDir, eval_rows: dict[str, list[dict[str, Any]]]) -> None:
+    """``data/eval/<set>.jsonl``, one instance per line (the contract evaluate/io.py reads)."""
+    for name, group in sorted(eval_rows.items()):
+        write_jsonl(run.eval_data / f"{name}.jsonl", (_eval_row(r) for r in group))
+
+
 def curate_run(
     run: RunDir,
     preset: Preset,
@@ -100,21 +123,11 @@ def curate_run(
     sigs = Signatures(opts.dedup)
     rows = load_rows(run, datasets, sigs)
     train = sorted((r for r in rows if r["use"] == "train"), key=lambda r: (r["dataset"], r["id"]))
-    eval_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if r["use"] == "eval":
-            eval_rows[r["eval_set"]].append(r)
-
-    for name, group in eval_rows.items():
-        group.sort(key=lambda r: r["id"])
-        if opts.eval_max and len(group) > opts.eval_max:
-            keep = set(random.Random(f"{seed}:eval:{name}").sample(range(len(group)), opts.eval_max))
-            eval_rows[name] = [r for i, r in enumerate(group) if i in keep]
+    eval_rows = group_eval_rows(rows, opts, seed)
     for stale in run.eval_data.glob("*.jsonl") if run.eval_data.is_dir() else []:
         if stale.stem not in eval_rows:
             stale.unlink()
-    for name, group in sorted(eval_rows.items()):
-        write_jsonl(run.eval_data / f"{name}.jsonl", (_eval_row(r) for r in group))
+    write_eval_sets(run, eval_rows)
 
     removed: dict[str, list[dict[str, Any]]] = {}
     if opts.dedup.exact:
@@ -133,6 +146,7 @@ def curate_run(
         train, removed["overlap"], pairs = overlap.audit(
             train, index, threshold=opts.overlap.threshold, doc_ids=opts.overlap.doc_ids
         )
+    train, removed["negatives_capped"] = cap_negatives(train, views, opts, seed)
     train, removed["capped"] = apply_caps(train, views, opts, seed)
 
     stage1 = shuffled([r for r in train if in_stage(r, opts.stage1)], seed, 1)
@@ -158,7 +172,10 @@ def curate_run(
             for r in rs
         ),
     )
+    published = {n: parse_sizes(v.raw["sizes"]) for n, v in views.items() if v.raw.get("sizes")}
+    fidelity = audit.build(summaries, published, sizes=opts.audit.sizes, tolerance=opts.audit.size_tolerance)
     return build_report(
+        audit=fidelity,
         summaries=summaries,
         kept=train,
         stages={1: stage1, 2: stage2},

@@ -14,7 +14,7 @@ from taiyi_core.data.catalog_view import EVAL_ROLES, TRAIN_ROLES, DatasetView, l
 from taiyi_core.data.curate import curate_run
 from taiyi_core.data.items import Item, expand
 from taiyi_core.data.options import DataOptions, data_options
-from taiyi_core.data.prepare import Progress, prepare_item, raw_root
+from taiyi_core.data.prepare import DataStepError, Progress, prepare_item, raw_root
 from taiyi_core.rundir import RunDir
 
 log = logging.getLogger(__name__)
@@ -87,4 +87,16 @@ def curate(run: RunDir, preset: Preset, item: str | None = None) -> dict[str, An
     label = tok.tokenizer_name(preset) if tokenizer is not None else None
     report = curate_run(run, preset, opts, {v.name: v for v in ready}, items, missing, label)
     write_json(run.data / "report.json", report)
+    if opts.audit.fail and not report["audit"]["ok"]:
+        raise AuditFailed(report)
     return report
+
+
+class AuditFailed(DataStepError):
+    """The fidelity audit has red rows (everything is written; data/report.json says which)."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
+        red = [f"{r['dataset']} {r['view']}: {'; '.join(r['problems'])}" for r in report["audit"]["rows"]
+               if r["status"] == "red"]  # fmt: skip
+        super().__init__(f"fidelity audit failed ({len(red)} red row(s)): " + " | ".join(red[:5]))

@@ -10,6 +10,37 @@ from taiyi_core.data.catalog_view import DatasetView
 from taiyi_core.data.options import DataOptions, StageOptions
 
 
+def cap_negatives(
+    rows: list[dict[str, Any]], views: dict[str, DatasetView], opts: DataOptions, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, dropped): per dataset, RE training rows whose answer is "no relation" are cut (seeded) to
+    at most ``negative_ratio`` of that dataset's RE rows (the mix entry's ratio, else the option's)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    kept = []
+    for row in rows:
+        (groups[row["dataset"]] if row["task"] == "re" and row["use"] == "train" else kept).append(row)
+    dropped = []
+    for dataset, group in sorted(groups.items()):
+        view = views.get(dataset)
+        entry = next((m for m in view.mix if m.task == "re"), None) if view else None
+        ratio = _ratio(view, entry, opts)
+        negatives = sorted((r for r in group if (r.get("meta") or {}).get("negative")), key=lambda r: r["id"])
+        positives = [r for r in group if not (r.get("meta") or {}).get("negative")]
+        allowed = len(negatives) if ratio >= 1 else int(ratio * len(positives) / (1 - ratio))
+        rng = random.Random(f"{seed}:negatives:{dataset}")
+        chosen = set(rng.sample(range(len(negatives)), min(allowed, len(negatives))))
+        kept += positives
+        for i, row in enumerate(negatives):
+            (kept if i in chosen else dropped).append(row)
+    return kept, dropped
+
+
+def _ratio(view: DatasetView | None, entry: Any, opts: DataOptions) -> float:
+    raw = (view.raw.get("mix") or []) if view else []
+    declared = next((m.get("negative_ratio") for m in raw if m.get("task") == "re"), None)
+    return float(declared) if declared is not None else opts.negative_ratio
+
+
 def apply_caps(
     rows: list[dict[str, Any]], views: dict[str, DatasetView], opts: DataOptions, seed: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -37,6 +37,15 @@ class OverlapOptions(_Strict):
     doc_ids: bool = True  # match PMID-like document ids across datasets
 
 
+class AuditOptions(_Strict):
+    """The fidelity audit (data/audit.py). ``sizes``: compare records read with the catalog's published
+    split sizes (turn off for cuts such as the demo data); ``fail``: a red row makes curate raise."""
+
+    sizes: bool = True
+    size_tolerance: float = Field(0.02, ge=0, le=1)  # 2%: releases re-cut a few records between versions
+    fail: bool = True
+
+
 class StageOptions(_Strict):
     tasks: list[str] | Literal["all"]
     catalog_stage: bool = True  # also honour the catalog mix entry's `stage` (1 = in stage 1)
@@ -57,6 +66,11 @@ class DataOptions(_Strict):
     eval_suites: list[str] = Field(default_factory=lambda: ["main", "zero_shot", "ablation"])
     eval_max: int | None = Field(None, ge=1)  # cap every eval set (seeded) e.g. for the 200-sample ablation
     tokens: bool = True  # count tokens with the preset's tokenizer when it loads offline
+    # RE training rows answered "no relation" (negative sentences, e.g. most of DDI) kept at most at this
+    # share of a dataset's RE rows (a catalog mix entry's negative_ratio overrides it): enough for the
+    # model to learn that "no relation" is an answer, not so many that it learns to say nothing
+    negative_ratio: float = Field(0.25, ge=0, le=1)
+    audit: AuditOptions = Field(default_factory=AuditOptions)
 
     def cap_for(self, dataset: str, task: str, catalog_cap: int | None) -> int | None:
         if not self.use_caps:

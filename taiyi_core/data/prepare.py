@@ -4,12 +4,16 @@ Outputs of item ``<dataset>[@k/n]`` (suffix ``.k-of-n`` for a shard):
   data/unified/<dataset>/<split><sfx>.parquet   unified records (columns id, family, document_id, record)
   data/instruct/<dataset>/<split><sfx>.jsonl    instruction rows (train and eval use)
   data/instruct/<dataset>/<split><sfx>.sig.npz  dedup keys + MinHash signatures of its training rows
-  data/quarantine/<dataset><sfx>.jsonl          rejected raw records with reasons (reader or render stage)
-  data/unified/<dataset>/_item<sfx>.json        counts per split + the input stamp, written LAST
+  data/quarantine/<dataset><sfx>.jsonl          rejected raw records with reasons (reader or render stage;
+                                                render lines name the view they failed in)
+  data/unified/<dataset>/inventory.json         every label/type of the dataset, all splits (inventory.py)
+  data/unified/<dataset>/_item<sfx>.json        counts per split and per view + the input stamp, written LAST
 
 Each file is written atomically and the item file last, so a killed task leaves either nothing or
-complete outputs plus a missing/old stamp, and the next run redoes the item. Counts reconcile:
-read = written + quarantined (reader stage) and written = rendered + render_quarantined.
+complete outputs plus a missing/old stamp, and the next run redoes the item. Counts reconcile, as
+checks that raise DataStepError: read = written + quarantined (reader stage) and, per view (a mix
+entry or an eval set), records = rendered + quarantined — a record failing one view stays in the
+others. Each view also gathers the fidelity audit's evidence (data/audit.py).
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from typing import Any
 
 from taiyi_core.atomic import atomic_path, write_json, write_jsonl
 from taiyi_core.config import REPO_ROOT, Preset
+from taiyi_core.data import audit
+from taiyi_core.data import inventory as inv
 from taiyi_core.data import render as rnd
 from taiyi_core.data import signatures as sig
 from taiyi_core.data import tokens as tok
 from taiyi_core.data.catalog_view import DatasetView
+from taiyi_core.data.inventory import Inventory
 from taiyi_core.data.items import Item
 from taiyi_core.data.options import DataOptions
 from taiyi_core.data.stamp import make_stamp
@@ -131,7 +138,9 @@ def prepare_item(
     quarantine: list[dict[str, Any]] = []
     splits: dict[str, Any] = {}
     outputs: list[str] = []
-    for split, files in work.items():
+    inventory = Inventory()
+    read: dict[str, tuple[list[Any], Counter[str], Counter[str]]] = {}
+    for split, files in work.items():  # read every split first: the inventory spans all of them
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         records: list[Any] = []
@@ -144,6 +153,8 @@ def prepare_item(
             for obj in stream:
                 if ids is not None and not _listed(obj, ids):
                     continue  # a document of another split (the corpus ships all splits together)
+                if not isinstance(obj, Quarantined):
+                    inventory.add(obj)  # every shard counts the whole dataset, so all agree
                 mine = not by_position or item.owns(position)
                 position += 1
                 if not mine:
@@ -160,16 +171,17 @@ def prepare_item(
         except (ValueError, OSError) as exc:  # ReaderError is a ValueError naming dataset/file/line
             raise DataStepError(f"dataset {view.name}, split {split}: {exc}") from exc
         counts["written"] = len(records)
-        assert counts["read"] == counts["written"] + counts["quarantined"], (view.name, split, counts)
+        reconcile(view.name, split, "read", counts["read"], written=counts["written"],
+                  quarantined=counts["quarantined"])  # fmt: skip
+        read[split] = (records, counts, reasons)
 
-        rows, rendered = _render_split(
-            records, view, split, train_splits, opts, seed, quarantine, reasons, counts
-        )
-        assert counts["written"] == counts["rendered"] + counts["render_quarantined"], (
-            view.name,
-            split,
-            counts,
-        )
+    outputs.append(str(inv.write(run.unified, view.name, inventory)))
+    plan = [] if view.reader == "firefly_jsonl" else rnd.plan_views(view, inventory, opts.eval_suites)
+    for split, files in work.items():
+        records, counts, reasons = read[split]
+        views = [v for v in plan if (v.use == "train" and split in train_splits)
+                 or (v.eval_set is not None and v.eval_set.split == split)]  # fmt: skip
+        rows, view_stats = _render_split(records, view, split, views, opts, seed, quarantine, reasons, counts)
         _add_lengths(rows, tokenizer)
 
         unified = run.unified / view.name / f"{split}{item.suffix}.parquet"
@@ -183,10 +195,11 @@ def prepare_item(
             "read": counts["read"],
             "written": counts["written"],
             "quarantined": counts["quarantined"],
-            "rendered": rendered,
+            "rendered": counts["rendered"],
             "render_quarantined": counts["render_quarantined"],
             "instances": {"train": counts["inst_train"], "eval": counts["inst_eval"]},
             "reasons": dict(reasons),
+            "views": view_stats,
             "files": [str(f) for f in files],
         }
     qpath = run.quarantine / f"{view.name}{item.suffix}.jsonl"
@@ -211,54 +224,82 @@ def _listed(obj: Any, ids: set[str]) -> bool:
     return str(getattr(obj, "document_id", None) or obj.id) in ids
 
 
+def reconcile(dataset: str, split: str, what: str, total: int, **parts: int) -> None:
+    """``total == sum(parts)`` or a DataStepError naming dataset, split and the counts (a real check,
+    not an ``assert`` that ``python -O`` would drop): nothing is lost without being counted."""
+    if total != sum(parts.values()):
+        detail = " + ".join(f"{k} {v}" for k, v in parts.items())
+        raise DataStepError(
+            f"dataset {dataset}, split {split}: counts do not reconcile for {what}: {total} != {detail}"
+        )
+
+
 def _render_split(
     records: list[Any],
     view: DatasetView,
     split: str,
-    train_splits: set[str],
+    views: list[rnd.RenderView],
     opts: DataOptions,
     seed: int,
     quarantine: list[dict[str, Any]],
     reasons: Counter[str],
     counts: Counter[str],
-) -> tuple[list[dict[str, Any]], int]:
-    evals = [e for e in view.eval_sets if e.split == split and set(e.suites) & set(opts.eval_suites)]
-    is_train = split in train_splits
-    passthrough = view.reader == "firefly_jsonl"
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Rows of every record in every view of this split. A record that cannot be rendered in one view
+    is quarantined for THAT view only (a line naming dataset, file, record, view and reason) and stays
+    in the others; per view, records = rendered + quarantined is checked. ``counts["rendered"]`` =
+    records rendered in every view, ``render_quarantined`` = quarantine lines (record x view)."""
     rows: list[dict[str, Any]] = []
+    stats = {v.name: audit.new_view_stats(v) for v in views}
     for record in records:
-        try:
-            out: list[dict[str, Any]] = []
-            if passthrough:
-                out += rnd.passthrough(record, view)
-            else:
-                if is_train:
-                    for mix in view.mix:
-                        out += rnd.render_train(record, view, mix, seed, opts.decompose_fraction)
-                for es in evals:
-                    out += rnd.render_eval(record, view, es, seed)
-        except RenderError as exc:
-            counts["render_quarantined"] += 1
-            reasons[reason_key(str(exc))] += 1
-            src = record.source
-            quarantine.append(
-                {
-                    "dataset": view.name,
-                    "split": split,
-                    "file": src.file,
-                    "line": src.line,
-                    "record_id": record.id,
-                    "reason": str(exc),
-                    "raw": record.model_dump_json()[:500],
-                    "stage": "render",
-                }
-            )
+        if view.reader == "firefly_jsonl":
+            out = rnd.passthrough(record, view)
+            counts["rendered"] += 1
+            for row in out:
+                counts["inst_" + row["use"]] += 1
+            rows += out
             continue
-        counts["rendered"] += 1
-        for row in out:
-            counts["inst_" + row["use"]] += 1
-        rows += out
-    return rows, counts["rendered"]
+        failed = False
+        for rv in views:
+            st = stats[rv.name]
+            st["records"] += 1
+            audit.observe_record(st, rv, record)
+            try:
+                out = rnd.render_view(record, view, rv, seed, opts.decompose_fraction)
+            except RenderError as exc:
+                failed = True
+                st["quarantined"] += 1
+                key = reason_key(str(exc))
+                st["reasons"][key] = st["reasons"].get(key, 0) + 1
+                reasons[key] += 1
+                counts["render_quarantined"] += 1
+                quarantine.append(_render_quarantine(view.name, split, record, rv.name, str(exc)))
+                continue
+            st["rendered"] += 1
+            for row in out:
+                audit.observe_row(st, rv, row)
+                counts["inst_" + row["use"]] += 1
+            rows += out
+        counts["rendered"] += not failed
+    for name, st in stats.items():
+        reconcile(view.name, split, f"view {name}", st["records"], rendered=st["rendered"],
+                  quarantined=st["quarantined"])  # fmt: skip
+    return rows, stats
+
+
+def _render_quarantine(dataset: str, split: str, record: Any, view_name: str, reason: str) -> dict[str, Any]:
+    src = record.source
+    return {
+        "dataset": dataset,
+        "split": split,
+        "file": src.file,
+        "line": src.line,
+        "record_id": record.id,
+        "view": view_name,
+        "reason": reason,
+        "raw": record.model_dump_json()[:500],
+        "stage": "render",
+    }
 
 
 def _add_lengths(rows: list[dict[str, Any]], tokenizer: Any | None) -> None:

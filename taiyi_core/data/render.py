@@ -1,20 +1,23 @@
 """Unified record -> instruction rows, with the task modules (seeded per record, so shards agree).
 
-Training splits render every mix entry of the dataset (one task each); with probability
-``decompose_fraction`` an extraction record is rendered as one request per type instead of one
-request for all types (Taiyi's task decomposition). Evaluation splits render each eval set on
-that split with its own options and never decompose, as the paper evaluates all types at once.
-Released Firefly/Taiyi conversations (reader ``firefly_jsonl``) pass through without templates.
+A dataset renders into VIEWS: one per mix entry on its training splits (``train:<task>``) and one
+per eval set on that set's split (``eval:<name>``). Each view's options (labels, types, relation
+types) are fixed once per dataset from the catalog and the dataset's inventory (catalog_view.
+render_options), never from the record being rendered. Training views decompose an extraction
+record into one request per type with probability ``decompose_fraction`` (Taiyi's task
+decomposition); eval views never do, as the paper evaluates all types at once. Released
+Firefly/Taiyi conversations (reader ``firefly_jsonl``) pass through without templates.
 """
 
 from __future__ import annotations
 
 import inspect
 import random
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from taiyi_core.data.catalog_view import DatasetView, EvalSet, MixEntry
+from taiyi_core.data.inventory import Inventory
 from taiyi_core.tasks import get_task
 from taiyi_core.tasks.base import Instance
 from taiyi_core.tasks.references import reference
@@ -103,38 +106,102 @@ def _row(
     return row
 
 
-def render_train(
-    record: Any, view: DatasetView, mix: MixEntry, seed: int, decompose_fraction: float
+@dataclass(frozen=True)
+class RenderView:
+    """One way a dataset is rendered: a mix entry (training) or an eval set, with its fixed options."""
+
+    name: str  # train:<task> or eval:<eval set>
+    task: str
+    use: str  # train | eval
+    options: dict[str, Any]  # what render_options gave (incl. shown_types), also read by the audit
+    mix: MixEntry | None = None
+    eval_set: EvalSet | None = None
+    unmapped: tuple[str, ...] = field(default_factory=tuple)  # raw types/labels the view cannot show
+
+    @property
+    def what(self) -> str:
+        """The name seeding the record's generator (the task for training, the eval set's name)."""
+        return self.mix.task if self.mix is not None else self.eval_set.name  # type: ignore[union-attr]
+
+
+def train_view(view: DatasetView, mix: MixEntry, inventory: Inventory | None = None) -> RenderView:
+    opts = view.render_options(mix.task, inventory=inventory)
+    return RenderView(f"train:{mix.task}", mix.task, "train", opts, mix=mix,
+                      unmapped=unmapped(mix.task, opts, inventory))  # fmt: skip
+
+
+def eval_view(view: DatasetView, es: EvalSet, inventory: Inventory | None = None) -> RenderView:
+    opts = view.render_options(es.task, eval_set=es, inventory=inventory)
+    return RenderView(f"eval:{es.name}", es.task, "eval", opts, eval_set=es,
+                      unmapped=unmapped(es.task, opts, inventory))  # fmt: skip
+
+
+def plan_views(view: DatasetView, inventory: Inventory | None, eval_suites: list[str]) -> list[RenderView]:
+    """The dataset's views and their options, fixed once for every record and split."""
+    out = [train_view(view, mix, inventory) for mix in view.mix]
+    out += [eval_view(view, es, inventory) for es in view.eval_sets if set(es.suites) & set(eval_suites)]
+    return out
+
+
+def unmapped(task: str, opts: dict[str, Any], inventory: Inventory | None) -> tuple[str, ...]:
+    """Raw labels/types of the dataset that a view's options cannot show (their records would
+    quarantine or their mentions vanish): every label for TC/STS; for NER/RE, the types under an
+    explicit map (a view that lists types without a map selects them on purpose, e.g. BC5CDR-Chem)."""
+    if inventory is None:
+        return ()
+    if task in ("tc", "sts"):
+        names = opts.get("label_names") or {}
+        shown = {names.get(x, x) for x in opts.get("labels") or []}
+        return tuple(x for x in inventory.names("labels") if names.get(x, x) not in shown)
+    kinds = {"ner": ("entity_types", "types", "type_names"), "re": ("relation_types", "relation_types",
+             "relation_names")}  # fmt: skip
+    if task in kinds and opts.get(kinds[task][2]):
+        kind, list_key, map_key = kinds[task]
+        known = set(opts.get(list_key) or []) | set(opts[map_key])
+        return tuple(x for x in inventory.names(kind) if x not in known)
+    return ()
+
+
+def render_view(
+    record: Any, dataset: DatasetView, rv: RenderView, seed: int, decompose_fraction: float = 0.0
 ) -> list[dict]:
-    task = get_task(mix.task)
-    rng = record_rng(seed, view.name, mix.task, record.id)
-    opts = _accepted(task.render, view.render_options(mix.task))
-    if "decompose" in inspect.signature(task.render).parameters and rng.random() < decompose_fraction:
+    """Instruction rows of one record in one view (RenderError when it cannot be rendered there)."""
+    task = get_task(rv.task)
+    rng = record_rng(seed, dataset.name, rv.what, record.id)
+    opts = _accepted(task.render, rv.options)
+    decomposable = "decompose" in inspect.signature(task.render).parameters
+    if rv.use == "train" and decomposable and rng.random() < decompose_fraction:
         opts["decompose"] = True
-    if opts.get("types") is not None or opts.get("relation_types") is not None:
-        record = _restrict(record, opts)
-    insts = task.render(record, record.lang, rng, **opts)
-    return [
-        _row(i, record, use="train", eval_set=None, category=mix.category, stage=mix.stage) for i in insts
-    ]
-
-
-def render_eval(record: Any, view: DatasetView, es: EvalSet, seed: int) -> list[dict]:
-    task = get_task(es.task)
-    rng = record_rng(seed, view.name, es.name, record.id)
-    all_opts = view.render_options(es.task, eval_set=es)
-    opts = _accepted(task.render, all_opts)
     restricted = _restrict(record, opts)
     insts = task.render(restricted, record.lang, rng, **opts)
-    rows = [
-        _row(i, record, use="eval", eval_set=es.name, category=TASK_CATEGORY.get(es.task, es.task), stage=0)
-        for i in insts
-    ]
-    ref = reference(es.task, restricted, **all_opts)  # gold offsets/ids/options for the definitions
+    if rv.task == "re":  # a negative sentence answers "no relation": kept, capped by the mix
+        for i in insts:
+            i.meta["negative"] = not task.parse(i.target, i.lang).value
+    if rv.mix is not None:
+        return [_row(i, record, use="train", eval_set=None, category=rv.mix.category, stage=rv.mix.stage)
+                for i in insts]  # fmt: skip
+    es = rv.eval_set
+    assert es is not None
+    category = TASK_CATEGORY.get(es.task, es.task)
+    rows = [_row(i, record, use="eval", eval_set=es.name, category=category, stage=0) for i in insts]
+    ref = reference(es.task, restricted, **rv.options)  # gold offsets/ids/options for the definitions
     if ref is not None:
         for row in rows:
             row["reference"] = ref
     return rows
+
+
+def render_train(
+    record: Any, view: DatasetView, mix: MixEntry, seed: int, decompose_fraction: float,
+    inventory: Inventory | None = None,
+) -> list[dict]:  # fmt: skip
+    return render_view(record, view, train_view(view, mix, inventory), seed, decompose_fraction)
+
+
+def render_eval(
+    record: Any, view: DatasetView, es: EvalSet, seed: int, inventory: Inventory | None = None
+) -> list[dict]:
+    return render_view(record, view, eval_view(view, es, inventory), seed)
 
 
 def passthrough(record: Any, view: DatasetView) -> list[dict]:

@@ -3,7 +3,8 @@
 Per dataset and split: read, written, quarantined (+ reasons), render_quarantined, instances,
 capped, dedup (exact + near), overlap_removed, final (rows in the stage-2 mix), stage1, tokens and
 length percentiles of the final rows (tokens with the preset's tokenizer, else characters, and
-``tokens`` says "n/a (tokenizer not available)").
+``tokens`` says "n/a (tokenizer not available)"); ``audit``: the fidelity audit per dataset and view
+(data/audit.py), printed as a table whose red rows name the rule broken.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _blank() -> dict[str, Any]:
 
 def build_report(
     *,
+    audit: dict[str, Any] | None = None,
     summaries: list[dict[str, Any]],
     kept: list[dict[str, Any]],
     stages: dict[int, list[dict[str, Any]]],
@@ -97,7 +99,9 @@ def build_report(
             e["length_unit"] = "tokens" if have_tokens else "chars"
             e["length_p50"] = percentile(lengths, 0.5)
             e["length_p95"] = percentile(lengths, 0.95)
-            assert e["read"] == e["written"] + e["quarantined"], (name, split, e)
+            if e["read"] != e["written"] + e["quarantined"]:
+                raise ValueError(f"data report: dataset {name}, split {split}: read {e['read']} != written "
+                                 f"{e['written']} + quarantined {e['quarantined']}")  # fmt: skip
             datasets[name][split] = dict(e)
 
     def stage_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,6 +125,7 @@ def build_report(
         ],
         "missing": missing,
         "tokenizer": tokenizer_label or NOT_AVAILABLE,
+        "audit": audit or {"ok": True, "rows": []},
     }
 
 
@@ -183,3 +188,30 @@ def render_table(report: dict[str, Any], console: Console | None = None) -> None
         )
     for m in report["missing"]:
         console.print(f"[red]missing[/] {m['dataset']}: {m['how']}")
+    render_audit(report, console)
+
+
+AUDIT_STYLE = {"green": "green", "red": "bold red", "skipped": "dim"}
+
+
+def render_audit(report: dict[str, Any], console: Console) -> None:
+    """The fidelity audit: one row per dataset and view; red rows name the rule they break."""
+    audit = report.get("audit") or {"ok": True, "rows": []}
+    t = Table(title="Fidelity audit", show_lines=False)
+    numbers = ("records", "quar.", "inst.", "empty gold")
+    for col in ("dataset", "view", "status", *numbers, "options", "problems"):
+        t.add_column(col, justify="right" if col in numbers else "left")
+    for r in audit["rows"]:
+        opts = r.get("options") or []
+        shown = f"{len(opts)}: {', '.join(map(str, opts[:4]))}{' …' if len(opts) > 4 else ''}" if opts else ""
+        t.add_row(
+            r["dataset"], r["view"], r["status"],
+            *(str(r.get(k, "")) for k in ("records", "quarantined", "instances", "gold_empty")),
+            shown, "; ".join(r["problems"]), style=AUDIT_STYLE.get(r["status"], ""),
+        )  # fmt: skip
+    console.print(t)
+    red = [r for r in audit["rows"] if r["status"] == "red"]
+    if red:
+        console.print(f"[bold red]fidelity audit: {len(red)} red row(s)[/]")
+    else:
+        console.print("[green]fidelity audit: all rows green[/]")

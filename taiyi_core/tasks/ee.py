@@ -3,8 +3,11 @@
 zh lines read ``类型：(触发词: w, Role: x)``. (Taiyi's repo example closes with a mismatched ``]``;
 parse accepts ``]`` too, render writes ``)``.) Events are ordered by trigger position; arguments
 keep their annotation order; an argument that points at another event is written as that event's
-trigger text. Exact duplicate events are dropped. Trigger and argument texts must not contain
-``, `` and roles must not contain ``:``/``, `` (RenderError). No event renders ``None`` / ``无``.
+trigger text. Exact duplicate events are dropped. The event and role types shown are the DATASET's
+(``event_types=`` required, ``role_types=``: catalog or the data step's inventory), never the
+record's. A trigger or argument text holding ``, `` (or starting with ``"``) is written in double
+quotes, quotes doubled (shapes.py); roles must not contain ``:``/``, `` (RenderError). No event renders
+``None`` / ``无``.
 
 Scoring (set semantics per instance): headline micro P/R/F1 over (type, trigger) — trigger
 identification + classification; ``argument_*`` over (type, trigger, role, argument);
@@ -40,7 +43,11 @@ Event = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
 def _text(value: str, record: Any, what: str) -> str:
-    return shapes.clean_item(value, record, what, forbid=(", ", "\n"))
+    return shapes.clean_item(value, record, what)
+
+
+def _write(value: str) -> str:
+    return shapes.write_item(value, (", ",))
 
 
 def gold(x: Any, *, event_names: dict[str, str] | None = None) -> list[Event]:
@@ -68,8 +75,8 @@ def gold(x: Any, *, event_names: dict[str, str] | None = None) -> list[Event]:
 def format_value(events: list[Event], lang: str) -> str:
     lines = []
     for etype, trigger, args in events:
-        parts = [f"{TRIGGER[lang]}: {trigger}", *(f"{r}: {a}" for r, a in args)]
-        lines.append(f"{etype}{shapes.COLON[lang]}({', '.join(parts)})")
+        parts = [f"{TRIGGER[lang]}: {_write(trigger)}", *(f"{r}: {_write(a)}" for r, a in args)]
+        lines.append(f"{shapes.write_key(etype)}{shapes.COLON[lang]}({', '.join(parts)})")
     return "\n".join(lines) if lines else shapes.NONE[lang]
 
 
@@ -85,10 +92,16 @@ def render(
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     events = gold(record, event_names=event_names)
-    types = list(event_types) if event_types is not None else sorted({e[0] for e in events})
-    roles = list(role_types) if role_types is not None else sorted({r for e in events for r, _ in e[2]})
-    if not types:
-        raise RenderError(f"{shapes.where(record)}: no event types to ask for (pass event_types=)")
+    if not event_types:
+        raise RenderError(
+            f"{shapes.where(record)}: no event type list (pass event_types=: the dataset's, not the record's)"
+        )
+    names = event_names or {}
+    types = list(dict.fromkeys(normalize_ws(names.get(t, t)) for t in event_types))
+    roles = list(role_types or [])
+    unknown = sorted({e[0] for e in events} - set(types))
+    if unknown:
+        raise RenderError(f"{shapes.where(record)}: event types {unknown} are not in the type list {types}")
     template = choose_template(NAME, lang, rng)
     return [Instance(
         id=record.id, dataset=record.dataset, task=NAME, lang=lang, template_id=template.id,
@@ -104,11 +117,21 @@ def _event(line: str) -> Event | None:
     m = BODY.match(kv[1].strip()) if kv else None
     if not m:
         return None
-    parts = [p.split(": ", 1) if ": " in p else p.split("：", 1) for p in m.group(1).split(", ")]
-    if any(len(p) != 2 for p in parts) or not parts or normalize_ws(parts[0][0]).lower() not in TRIGGER_WORDS:
+    inner, pos, parts = m.group(1), 0, []
+    while True:
+        cut = [k for k in (inner.find(": ", pos), inner.find("：", pos)) if k >= 0]
+        if not cut:
+            return None
+        k = min(cut)
+        role = normalize_ws(inner[pos:k])
+        value, pos = shapes.read_item(inner, k + (2 if inner.startswith(": ", k) else 1), (", ",))
+        parts.append((role, normalize_ws(value)))
+        if pos >= len(inner):
+            break
+        pos += 2  # read_item stopped at ", "
+    if normalize_ws(parts[0][0]).lower() not in TRIGGER_WORDS:
         return None
-    args = tuple((normalize_ws(r), normalize_ws(a)) for r, a in parts[1:])
-    return (kv[0], normalize_ws(parts[0][1]), args)
+    return (kv[0], parts[0][1], tuple(parts[1:]))
 
 
 def parse(text: str, lang: str) -> Parsed:

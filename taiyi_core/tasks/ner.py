@@ -3,9 +3,12 @@
 Gold from a KBRecord: per type, the entity surface strings (whitespace-normalised) in order of first
 appearance (span start, then end), de-duplicated by exact string equality — so case variants such
 as ``Phenobarbital`` and ``phenobarbital`` both stay, as in Taiyi's targets. Lines follow the order
-of the type list shown in the prompt (``types=`` or, by default, the record's types sorted). A
+of the type list shown in the prompt, ``types=``: the DATASET's types (catalog or the data step's
+inventory), required — a list taken from the record would tell the model which types occur. A
 record with no mentions renders ``None`` / ``无``. ``decompose=True`` renders one single-type
-instance per type (Taiyi's task decomposition), ids ``<record id>::<type>``.
+instance per type (Taiyi's task decomposition), ids ``<record id>::<type>``. A mention holding
+``; `` (or starting with ``"``) is written in double quotes, quotes doubled: ``Chemical: "a; b"; c``
+(shapes.py); a type holding a colon likewise.
 
 Scoring (fractions): headline micro P/R/F1 over per-instance sets of (type, mention) after whitespace
 normalisation (the PromptCBLUE/Taiyi-comparable number); ``multiset_*`` counts duplicate predictions;
@@ -42,7 +45,15 @@ def _display(raw: str, type_names: dict[str, str] | None) -> str:
     return (type_names or {}).get(raw, raw)
 
 
-def _type_list(record: Any, types: list[str] | None, type_names: dict[str, str] | None) -> list[str]:
+def _type_list(
+    record: Any, types: list[str] | None, type_names: dict[str, str] | None, *, prompt: bool = True
+) -> list[str]:
+    """The types asked for. A prompt needs ``types`` (the dataset's); ``gold`` alone may fall back to
+    the record's own types, sorted, since no prompt shows them."""
+    if types is None and prompt:
+        raise RenderError(
+            f"{shapes.where(record)}: no entity type list (pass types=: the dataset's, never the record's)"
+        )
     raw = list(types) if types is not None else sorted({e.type for e in record.entities})
     shown = [shapes.clean_key(_display(t, type_names), record, "entity type") for t in raw]
     return list(dict.fromkeys(shown))
@@ -56,7 +67,7 @@ def _mentions(record: Any, type_list: list[str], type_names: dict[str, str] | No
             raise RenderError(
                 f"{shapes.where(record)}: entity {ent.id!r} has type {t!r}, not in the type list {type_list}"
             )
-        m = shapes.clean_item(ent.text, record, f"mention of entity {ent.id!r}", forbid=(shapes.SEP, "\n"))
+        m = shapes.clean_item(ent.text, record, f"mention of entity {ent.id!r}")
         if m not in out[t]:
             out[t].append(m)
     return out
@@ -81,13 +92,14 @@ def gold(
     """Gold value of a record (as ``render`` writes it) or of an Instance (its parsed target)."""
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
-    tl = _type_list(x, types, type_names)
+    tl = _type_list(x, types, type_names, prompt=False)
     ments = _mentions(x, tl, type_names)
     return shapes.pick(ments, [only] if only is not None else ments)
 
 
 def format_value(value: Value, lang: str) -> str:
-    lines = [f"{t}{shapes.COLON[lang]}{shapes.join_items(ms)}" for t, ms in value.items() if ms]
+    colon = shapes.COLON[lang]
+    lines = [f"{shapes.write_key(t)}{colon}{shapes.write_items(ms)}" for t, ms in value.items() if ms]
     return "\n".join(lines) if lines else shapes.NONE[lang]
 
 

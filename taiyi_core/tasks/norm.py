@@ -1,7 +1,8 @@
 """Normalisation (NEN, CHIP-CDN-like): ``mention: id1; id2`` lines (zh ``mention：id1; id2``).
 
 For each entity with normalisation links, in order of appearance: the mention (whitespace-
-normalised; mentions must not contain a colon) and its link ids (``db`` is dropped: for CDN the id
+normalised; a mention holding a colon is written in double quotes, an id holding ``; `` too, see
+shapes.py) and its link ids (``db`` is dropped: for CDN the id
 is the standard term itself, for MeSH the bare id). The same mention seen twice merges its ids
 (de-duplicated, first-seen order). The prompt lists the mentions to normalise; a record without
 links raises RenderError. Scoring: micro P/R/F1 over per-instance sets of (mention, id) pairs;
@@ -43,9 +44,7 @@ def gold(x: Any) -> Value:
         mention = shapes.clean_key(ent.text, x, f"mention of entity {ent.id!r}")
         ids = out.setdefault(mention, [])
         for n in ent.normalized:
-            i = shapes.clean_item(
-                n.id, x, f"normalisation id of entity {ent.id!r}", forbid=(shapes.SEP, "\n")
-            )
+            i = shapes.clean_item(n.id, x, f"normalisation id of entity {ent.id!r}")
             if i not in ids:
                 ids.append(i)
     if not out:
@@ -61,7 +60,9 @@ def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
     return [Instance(
         id=record.id, dataset=record.dataset, task=NAME, lang=lang, template_id=template.id,
         prompt=template.fill(text=record.text, mentions=shapes.option_list(list(value), lang)),
-        target="\n".join(f"{m}{shapes.COLON[lang]}{shapes.join_items(ids)}" for m, ids in value.items()),
+        target="\n".join(
+            f"{shapes.write_key(m)}{shapes.COLON[lang]}{shapes.write_items(ids)}" for m, ids in value.items()
+        ),
         input_text=record.text,
     )]  # fmt: skip
 

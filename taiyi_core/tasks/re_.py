@@ -7,8 +7,11 @@ the prompt: the model must find the argument strings (Taiyi's BC5CDR/CMeIE setti
 Gold from a KBRecord: mention-level relations use their entities' surface strings; concept-level
 ones (PubTator CID) use the first-appearing mention whose normalisation id equals the concept id.
 Triples are de-duplicated and ordered by relation type (prompt order), then by head and tail
-position. Separators: head must not contain ``, ``; head and tail must not contain ``]; [`` or
-line breaks (RenderError otherwise). A record with no relation renders ``None`` / ``无``.
+position. The relation list shown is the DATASET's (``relation_types=``, required: catalog or the
+data step's inventory), never the record's. Quoting (shapes.py): a head holding ``, `` or ``]; [``
+and a tail holding ``]; [`` (or either starting with ``"``) are written in double quotes, quotes
+doubled: ``CID: ["Wy-14, 643", hepatomegaly]``. A record with no relation (a negative sentence, kept
+as an answer the model must learn) renders ``No relation`` / ``无关系``; parse also reads ``None``/``无``.
 
 Scoring: micro P/R/F1 over per-instance sets of (head, relation, tail); ``per_relation`` and
 ``macro_f1``; ``relaxed_*`` (case/punctuation-insensitive arguments); ``undirected_*`` (head/tail
@@ -41,11 +44,22 @@ FAMILIES = ("kb",)
 
 Value = dict[str, list[tuple[str, str]]]
 PAIR_SEP = "]; ["
+HEAD_STOPS, TAIL_STOPS = (", ", PAIR_SEP), (PAIR_SEP,)
+NO_RELATION = {"en": "No relation", "zh": "无关系"}
 ZH_LINE = re.compile(r"^具有(.+?)关系的实体对如下[：:]\s*(.*)$")
 ZH_PHRASE = "关系的实体对如下"
 
 
-def _names(record: Any, relation_types: list[str] | None, names: dict[str, str] | None) -> list[str]:
+def _names(
+    record: Any, relation_types: list[str] | None, names: dict[str, str] | None, *, prompt: bool = True
+) -> list[str]:
+    """The relation types asked for; a prompt needs the dataset's list, ``gold`` alone may use the
+    record's own types (no prompt shows them)."""
+    if relation_types is None and prompt:
+        raise RenderError(
+            f"{shapes.where(record)}: no relation type list (pass relation_types=: the dataset's, never "
+            "the record's)"
+        )
     raw = list(relation_types) if relation_types is not None else sorted({r.type for r in record.relations})
     shown = []
     for t in raw:
@@ -58,11 +72,23 @@ def _names(record: Any, relation_types: list[str] | None, names: dict[str, str] 
 
 def _argument(record: Any, ents: list, ref: str, level: str) -> tuple[int, str]:
     for pos, ent in enumerate(ents):
-        if (level == "mention" and ent.id == ref) or (
-            level == "concept" and any(n.id == ref for n in ent.normalized)
-        ):
+        if _resolves(ent, ref, level):
             return pos, ent.text
     raise RenderError(f"{shapes.where(record)}: relation argument {ref!r} ({level}) matches no entity")
+
+
+def _resolves(ent: Any, ref: str, level: str) -> bool:
+    if level == "mention":
+        return ent.id == ref
+    return level == "concept" and any(n.id == ref for n in ent.normalized)
+
+
+def unresolved(record: Any, relations: list | None = None) -> list[str]:
+    """Ids of relations (default: all the record's) whose head or tail matches no entity (the data
+    audit counts them; render quarantines such a record for its RE view)."""
+    rels = record.relations if relations is None else relations
+    return [r.id for r in rels
+            if not all(any(_resolves(e, ref, r.level) for e in record.entities) for ref in (r.head, r.tail))]
 
 
 def _triples(record: Any, rel_list: list[str], names: dict[str, str] | None) -> Value:
@@ -74,8 +100,8 @@ def _triples(record: Any, rel_list: list[str], names: dict[str, str] | None) -> 
             raise RenderError(f"{shapes.where(record)}: relation {rel.id!r} type {t!r} not in {rel_list}")
         hp, head = _argument(record, ents, rel.head, rel.level)
         tp, tail = _argument(record, ents, rel.tail, rel.level)
-        head = shapes.clean_item(head, record, "relation head", forbid=(", ", PAIR_SEP, "\n"))
-        tail = shapes.clean_item(tail, record, "relation tail", forbid=(PAIR_SEP, "\n"))
+        head = shapes.clean_item(head, record, "relation head")
+        tail = shapes.clean_item(tail, record, "relation tail")
         found[t].append((hp, tp, head, tail))
     out: Value = {}
     for t, items in found.items():
@@ -93,7 +119,7 @@ def gold(
 ) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
-    triples = _triples(x, _names(x, relation_types, relation_names), relation_names)
+    triples = _triples(x, _names(x, relation_types, relation_names, prompt=False), relation_names)
     return shapes.pick(triples, [only] if only is not None else triples)
 
 
@@ -102,9 +128,16 @@ def format_value(value: Value, lang: str) -> str:
     for t, pairs in value.items():
         if not pairs:
             continue
-        body = shapes.join_items(f"[{h}, {tl}]" for h, tl in pairs)
-        lines.append(f"具有{t}关系的实体对如下：{body}" if lang == "zh" else f"{t}: {body}")
-    return "\n".join(lines) if lines else shapes.NONE[lang]
+        body = shapes.join_items(
+            f"[{shapes.write_item(h, HEAD_STOPS)}, {shapes.write_item(tl, TAIL_STOPS)}]" for h, tl in pairs
+        )
+        lines.append(f"具有{t}关系的实体对如下：{body}" if lang == "zh" else f"{shapes.write_key(t)}: {body}")
+    return "\n".join(lines) if lines else NO_RELATION[lang]
+
+
+def is_no_relation(text: str, lang: str) -> bool:
+    t = normalize_ws(text).rstrip(".。")
+    return shapes.is_none(t, lang) or t.lower() in {v.lower() for v in NO_RELATION.values()}
 
 
 def render(
@@ -132,25 +165,28 @@ def _parse_pairs(body: str) -> list[tuple[str, str]] | None:
     body = body.strip()
     if body.endswith(";"):
         body = body[:-1].rstrip()
-    if not (body.startswith("[") and body.endswith("]")):
+    if not (body.startswith("[") and body.endswith("]")) or len(body) < 2:
         return None
-    pairs = []
-    for chunk in body[1:-1].split(PAIR_SEP):
-        if ", " not in chunk:
+    inner, pos, pairs = body[1:-1], 0, []
+    while True:
+        head, pos = shapes.read_item(inner, pos, (", ",))
+        if not inner.startswith(", ", pos):
             return None
-        head, tail = chunk.split(", ", 1)
+        tail, pos = shapes.read_item(inner, pos + 2, TAIL_STOPS)
         head, tail = normalize_ws(head), normalize_ws(tail)
         if not head or not tail:
             return None
         pairs.append((head, tail))
-    return pairs
+        if pos >= len(inner):
+            return pairs
+        pos += len(PAIR_SEP)  # read_item stopped at the pair separator
 
 
 def parse(text: str, lang: str) -> Parsed:
     stripped = text.strip()
     if not stripped:
         return Parsed({}, ok=False, error="empty output")
-    if shapes.is_none(stripped, lang):
+    if is_no_relation(stripped, lang):
         return Parsed({})
     value: Value = {}
     bad = []

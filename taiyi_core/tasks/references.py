@@ -70,10 +70,12 @@ def re_reference(
     return {**ner_reference(record), "relations": rels, "undirected": undirected}
 
 
-def tc_reference(record: Any, *, label_names: dict[str, str] | None = None) -> dict[str, Any]:
+def tc_reference(
+    record: Any, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+) -> dict[str, Any]:
     """The options shown in the prompt, in order (``accuracy_first_label`` maps a missing answer to the
-    first one, as PromptCBLUE does)."""
-    return {"label_set": tc.label_set(record, label_names) or tc.gold(record, label_names=label_names)}
+    first one, as PromptCBLUE does): the dataset's label set, as render shows it."""
+    return {"label_set": tc.label_set(record, label_names, labels)}
 
 
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {

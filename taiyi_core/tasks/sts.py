@@ -1,9 +1,11 @@
 """Text pairs (similarity AND entailment): the target is the bare label (``similar``, ``语义相同``).
 
-Labels come from the record (mapped by ``label_names``, e.g. CHIP-STS "0"/"1" -> 语义不相同/语义相同);
-the prompt lists the label set. Parse takes the first non-empty line, drops an ``Answer:``/
-``Result:``/``答案：``/``结果：`` lead-in, surrounding quotes and final ``.``/``。``; more than one non-empty
-line makes ``ok`` False (the first line is still scored). Scoring: accuracy, micro-F1 and macro-F1
+The gold label comes from the record (mapped by ``label_names``, e.g. CHIP-STS "0"/"1" ->
+语义不相同/语义相同); the prompt lists the DATASET's label set (``labels=`` from the catalog or the data
+step's inventory, else the reader's ``record.label_set``, else the keys of ``label_names``). Parse
+takes the first non-empty line, drops an ``Answer:``/``Result:``/``答案：``/``结果：`` lead-in,
+surrounding quotes and final ``.``/``。``; more than one non-empty line makes ``ok`` False (the first
+line is still scored). Scoring: accuracy, micro-F1 and macro-F1
 (the real macro — PromptCBLUE's "micro" was sklearn's weighted average, not copied here), and
 ``invalid_labels`` for replies outside the label set.
 """
@@ -42,8 +44,10 @@ def _show(label: str, names: dict[str, str] | None, record: Any) -> str:
     return shown
 
 
-def label_set(record: Any, label_names: dict[str, str] | None = None) -> list[str]:
-    raw = list(record.label_set) or list(label_names or {})
+def label_set(
+    record: Any, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+) -> list[str]:
+    raw = list(labels) if labels is not None else (list(record.label_set) or list(label_names or {}))
     return list(dict.fromkeys(_show(x, label_names, record) for x in raw))
 
 
@@ -54,14 +58,19 @@ def gold(x: Any, *, label_names: dict[str, str] | None = None) -> str:
 
 
 def render(
-    record: Any, lang: str, rng: random.Random, *, label_names: dict[str, str] | None = None
+    record: Any,
+    lang: str,
+    rng: random.Random,
+    *,
+    labels: list[str] | None = None,
+    label_names: dict[str, str] | None = None,
 ) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     value = gold(record, label_names=label_names)
-    options = label_set(record, label_names)
+    options = label_set(record, label_names, labels)
     if not options:
-        raise RenderError(f"{shapes.where(record)}: no label set (record.label_set or label_names)")
+        raise RenderError(f"{shapes.where(record)}: no label set (labels=, record.label_set or label_names)")
     if value not in options:
         raise RenderError(f"{shapes.where(record)}: label {value!r} not in the label set {options}")
     template = choose_template(NAME, lang, rng)

@@ -1,9 +1,11 @@
 """TC (single- and multi-label): ``Result: a; b`` (zh ``上述文本被分类为：a; b``).
 
-Gold: the record's labels (mapped by ``label_names``), de-duplicated, in label-set order when the
-label set is known. No label renders ``Result: None`` / ``上述文本被分类为：无``. Labels must not contain
-``; `` or a colon, end in ``.``/``。`` (parse drops a final full stop), and may not be
-``None``/``无`` (RenderError).
+Gold: the record's labels (mapped by ``label_names``), de-duplicated, in label-set order. The
+options shown are the DATASET's label set (``labels=`` from the catalog or the data step's inventory,
+else the reader's ``record.label_set``), never the record's own labels (that gives the answer away);
+no label set is a RenderError. No label renders ``Result: None`` / ``上述文本被分类为：无``. A label
+holding ``; ``, starting with ``"``, ending in ``.``/``。`` (parse drops a final full stop) or equal to
+``None``/``无`` is written in double quotes, quotes doubled (shapes.py): ``Result: "a; b"; c``.
 
 Parse is anchored: the first line starting with ``Result:`` / ``上述文本被分类为：`` (or ``分类为：``,
 either colon width). Without the anchor, a single bare line is read as the label list with
@@ -46,26 +48,28 @@ ANCHOR = re.compile(
 
 
 def _map(labels: list[str], names: dict[str, str] | None, record: Any) -> list[str]:
-    out = []
-    for lab in labels:
-        shown = shapes.clean_key((names or {}).get(lab, lab), record, "label")
-        if shapes.SEP in shown or shown.endswith((".", "。")):
-            raise RenderError(
-                f"{shapes.where(record)}: label {shown!r} contains {shapes.SEP!r} or ends in '.'/'。'"
-            )
-        out.append(shown)
+    out = [shapes.clean_item((names or {}).get(lab, lab), record, "label") for lab in labels]
     return list(dict.fromkeys(out))
 
 
-def label_set(record: Any, label_names: dict[str, str] | None = None) -> list[str]:
-    return _map(list(record.label_set), label_names, record)
+def _needs_quote(label: str) -> bool:
+    return label.endswith((".", "。")) or label in shapes.NONE.values()
 
 
-def gold(x: Any, *, label_names: dict[str, str] | None = None) -> list[str]:
+def label_set(
+    record: Any, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+) -> list[str]:
+    """The dataset's labels as shown: ``labels`` when given, else the reader's ``record.label_set``."""
+    return _map(list(labels) if labels is not None else list(record.label_set), label_names, record)
+
+
+def gold(
+    x: Any, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+) -> list[str]:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
+    order = label_set(x, label_names, labels)
     labels = _map(list(x.labels), label_names, x)
-    order = label_set(x, label_names)
     if order:
         unknown = [lab for lab in labels if lab not in order]
         if unknown:
@@ -75,18 +79,26 @@ def gold(x: Any, *, label_names: dict[str, str] | None = None) -> list[str]:
 
 
 def format_value(labels: list[str], lang: str) -> str:
-    return PREFIX[lang] + (shapes.join_items(labels) if labels else shapes.NONE[lang])
+    return PREFIX[lang] + (shapes.write_items(labels, also=_needs_quote) if labels else shapes.NONE[lang])
 
 
 def render(
-    record: Any, lang: str, rng: random.Random, *, label_names: dict[str, str] | None = None
+    record: Any,
+    lang: str,
+    rng: random.Random,
+    *,
+    labels: list[str] | None = None,
+    label_names: dict[str, str] | None = None,
 ) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
-    labels = gold(record, label_names=label_names)
-    options = label_set(record, label_names) or labels
+    options = label_set(record, label_names, labels)
     if not options:
-        raise RenderError(f"{shapes.where(record)}: no label set and no labels to show as options")
+        raise RenderError(
+            f"{shapes.where(record)}: no label set (pass labels=: the dataset's, from the catalog or the "
+            "data step's inventory; never the record's own labels)"
+        )
+    labels = gold(record, label_names=label_names, labels=labels)
     template = choose_template(NAME, lang, rng)
     return [Instance(
         id=record.id, dataset=record.dataset, task=NAME, lang=lang, template_id=template.id,
@@ -96,7 +108,9 @@ def render(
 
 
 def _labels(body: str, lang: str) -> list[str]:
-    body = normalize_ws(body).rstrip("。.")
+    body = normalize_ws(body)
+    if not body.endswith(shapes.QUOTE):
+        body = body.rstrip("。.")
     if shapes.is_none(body, lang):
         return []
     return list(dict.fromkeys(shapes.split_items(body)))

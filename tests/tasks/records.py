@@ -16,10 +16,18 @@ from taiyi_core.schema import (
 
 SRC = {"file": "fixture.json", "line": 1}
 # Latin, Chinese, full-width punctuation and every separator our shapes use, on purpose.
-ALPHA = "abcXY 疾病药物细胞;:,[]()；：，。\n-"
+ALPHA = "abcXY 疾病药物细胞;:,[]()；：，。、|\"\n-"
+# names that hold the target shapes' own separators (real ones: BC5CDR's "Wy-14, 643")
+HOSTILE = ["Wy-14, 643", "a; b", "x]; [y", '"quoted"', 'say "no"', "IL-2|IL-4", "a:b", "None", "无",
+           "doc.", "疾病，药物；检查：血常规、尿常规", "line\nbreak", "[x, y]", '"; "']
 text = st.text(alphabet=ALPHA, min_size=1, max_size=30)
 word = st.text(alphabet="abcXYZ疾病药物细胞-", min_size=1, max_size=8)
-label = st.one_of(word, word, text)  # mostly clean labels, sometimes hostile ones
+label = st.one_of(word, word, text, st.sampled_from(HOSTILE))  # mostly clean labels, sometimes hostile
+# the dataset-level lists a data step passes (kb_records draws its types from these)
+ENTITY_TYPES = ["Chemical", "疾病", "Gene or protein", "a:b"]
+RELATION_TYPES = ["CID", "药物治疗"]
+EVENT_TYPES = ["Binding", "临床发现"]
+ROLE_TYPES = ["Theme", "Cause", "部位"]
 
 
 def kb(text: str, entities=(), relations=(), events=(), lang="en", rid="d1") -> KBRecord:
@@ -49,26 +57,26 @@ def ent(eid: str, etype: str, text: str, start: int, norm=()) -> dict:
 
 @st.composite
 def kb_records(draw) -> KBRecord:
-    t = draw(text)
+    t = draw(st.one_of(text, text, st.sampled_from(HOSTILE).map(lambda h: f"{h} and {h}")))
     n = draw(st.integers(0, 4))
     entities = []
     for i in range(n):
         s = draw(st.integers(0, len(t) - 1))
         e = draw(st.integers(s + 1, len(t)))
-        etype = draw(st.sampled_from(["Chemical", "疾病", "Gene or protein"]))
-        norm = draw(st.lists(st.sampled_from(["D001", "肺恶性肿瘤", "C0;1"]), max_size=2))
+        etype = draw(st.sampled_from(ENTITY_TYPES))
+        norm = draw(st.lists(st.sampled_from(["D001", "肺恶性肿瘤", "C0;1", "D1; D2", '"x"']), max_size=2))
         entities.append(ent(f"T{i}", etype, t[s:e], s, norm))
     relations, events = [], []
     if entities:
         for j in range(draw(st.integers(0, 3))):
             h, tl = draw(st.sampled_from(entities)), draw(st.sampled_from(entities))
-            rtype = draw(st.sampled_from(["CID", "药物治疗"]))
+            rtype = draw(st.sampled_from(RELATION_TYPES))
             relations.append({"id": f"R{j}", "type": rtype, "head": h["id"], "tail": tl["id"]})
         for j in range(draw(st.integers(0, 2))):
             trig = draw(st.sampled_from(entities))
             args = [
                 {
-                    "role": draw(st.sampled_from(["Theme", "Cause", "部位"])),
+                    "role": draw(st.sampled_from(ROLE_TYPES)),
                     "ref": draw(st.sampled_from(entities))["id"],
                 }
                 for _ in range(draw(st.integers(0, 2)))
@@ -76,7 +84,7 @@ def kb_records(draw) -> KBRecord:
             events.append(
                 {
                     "id": f"E{j}",
-                    "type": draw(st.sampled_from(["Binding", "临床发现"])),
+                    "type": draw(st.sampled_from(EVENT_TYPES)),
                     "trigger": {**trig, "id": f"E{j}t"},
                     "arguments": args,
                 }

@@ -37,7 +37,7 @@ def one(task: str, record, lang: str, **opts):
 
 
 def test_ner_golden() -> None:
-    en = one("ner", EN_KB, "en")
+    en = one("ner", EN_KB, "en", types=["Chemical", "Disease"])  # the dataset's types, not the record's
     assert en.template_id == "ner.en.10"
     assert en.prompt == (
         "Entity types: Chemical, Disease\nText: Naloxone reverses the antihypertensive effect of clonidine.\n"
@@ -59,13 +59,13 @@ def test_ner_golden() -> None:
 
 
 def test_re_golden() -> None:
-    en = one("re", EN_KB, "en")
+    en = one("re", EN_KB, "en", relation_types=["CID"])
     assert en.prompt == (
         'Please extract relations (CID) from the following sentence(s):\n"Naloxone reverses the '
         'antihypertensive effect of clonidine."'
     )
     assert en.target == "CID: [clonidine, antihypertensive]"
-    zh = one("re", ZH_KB, "zh", relation_names={"drug_treat": "药物治疗"})
+    zh = one("re", ZH_KB, "zh", relation_types=["drug_treat"], relation_names={"drug_treat": "药物治疗"})
     assert zh.prompt == "请抽取文本中的关系，关系类型包括：药物治疗\n文本：患者因肺癌入院，给予顺铂化疗。"
     assert zh.target == "具有药物治疗关系的实体对如下：[顺铂, 肺癌]"
 

@@ -32,15 +32,17 @@ def test_ner_gold_order_dedup_and_case_variants() -> None:
     assert inst.target == "Disease：ulcer\nChemical：Aspirin; aspirin; ibuprofen"
 
 
-def test_ner_separator_inside_mention_is_rejected_but_semicolon_and_colon_are_fine() -> None:
+def test_ner_separator_inside_mention_is_quoted_and_semicolon_and_colon_stay_bare() -> None:
     ok = kb("IL-2;R: a", [ent("T1", "Gene", "IL-2;R: a", 0)])
-    inst = ner.render(ok, "en", random.Random(0))[0]
+    inst = ner.render(ok, "en", random.Random(0), types=["Gene"])[0]
     assert inst.target == "Gene: IL-2;R: a" and ner.parse(inst.target, "en").value == {"Gene": ["IL-2;R: a"]}
-    bad = kb("x; y", [ent("T1", "Gene", "x; y", 0)])
-    with pytest.raises(RenderError, match=r"dataset 'toy' record 'd1'.*'x; y'.*separator"):
-        ner.render(bad, "en", random.Random(0))
-    with pytest.raises(RenderError, match="entity type"):
-        ner.render(kb("ab", [ent("T1", "a:b", "ab", 0)]), "en", random.Random(0))
+    sep = kb("x; y", [ent("T1", "Gene", "x; y", 0)])
+    inst = ner.render(sep, "en", random.Random(0), types=["Gene"])[0]
+    assert inst.target == 'Gene: "x; y"' and ner.parse(inst.target, "en").value == {"Gene": ["x; y"]}
+    colon = ner.render(kb("ab", [ent("T1", "a:b", "ab", 0)]), "en", random.Random(0), types=["a:b"])[0]
+    assert colon.target == '"a:b": ab' and ner.parse(colon.target, "en").value == {"a:b": ["ab"]}
+    with pytest.raises(RenderError, match="no entity type list"):
+        ner.render(sep, "en", random.Random(0))  # never the record's own types
 
 
 def test_ner_empty_record_renders_none_and_scores() -> None:
@@ -87,9 +89,10 @@ def test_re_concept_level_and_zh_shape_and_scores() -> None:
         [{"id": "R1", "type": "CID", "head": "D001", "tail": "D014", "level": "concept"}],
     )
     assert re_.gold(rec) == {"CID": [("Aspirin", "ulcer")]}
-    zh = re_.render(rec, "zh", random.Random(0), relation_names={"CID": "化学物导致疾病"})[0]
+    names = {"CID": "化学物导致疾病"}
+    zh = re_.render(rec, "zh", random.Random(0), relation_types=["CID"], relation_names=names)[0]
     assert zh.target == "具有化学物导致疾病关系的实体对如下：[Aspirin, ulcer]"
-    en = re_.render(rec, "en", random.Random(0))[0]
+    en = re_.render(rec, "en", random.Random(0), relation_types=["CID"])[0]
     assert en.target == "CID: [Aspirin, ulcer]"
     preds = [re_.parse("CID: [ulcer, Aspirin]; [aspirin, ulcer]", "en")]
     s = re_.score([{"CID": [("Aspirin", "ulcer")]}], preds, [TEXT])

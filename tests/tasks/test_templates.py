@@ -56,9 +56,9 @@ def test_template_validation_names_file_and_index(tmp_path, monkeypatch) -> None
 def test_same_seed_same_output_and_seeds_vary_templates() -> None:
     ner = get_task("ner")
     rec = kb("Aspirin helps.", [ent("T1", "Chemical", "Aspirin", 0)])
-    a = [ner.render(rec, "en", random.Random(7))[0] for _ in range(2)]
+    a = [ner.render(rec, "en", random.Random(7), types=["Chemical"])[0] for _ in range(2)]
     assert a[0] == a[1]
-    ids = {ner.render(rec, "zh", random.Random(s))[0].template_id for s in range(40)}
+    ids = {ner.render(rec, "zh", random.Random(s), types=["Chemical"])[0].template_id for s in range(40)}
     assert len(ids) >= 8  # choice really depends on the seed
 
 
@@ -74,6 +74,6 @@ def test_wrong_family_and_language_are_clear_errors() -> None:
 
 def test_eval_row_has_contract_keys() -> None:
     inst = get_task("ner").render(
-        kb("Aspirin", [ent("T1", "Chemical", "Aspirin", 0)]), "en", random.Random(0)
+        kb("Aspirin", [ent("T1", "Chemical", "Aspirin", 0)]), "en", random.Random(0), types=["Chemical"]
     )[0]
     assert set(inst.eval_row()) == {"id", "dataset", "task", "lang", "prompt", "target", "input_text"}
