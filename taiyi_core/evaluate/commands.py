@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from taiyi_core.config import ConfigError, Preset, load_preset
+from taiyi_core.config import ConfigError, ModelSpec, Preset, load_preset
 from taiyi_core.evaluate.io import EvalDataError
 from taiyi_core.rundir import RunDir
 from taiyi_core.tasks.definitions import DEFINITIONS
@@ -85,31 +86,93 @@ def _summary_table(title: str, results: list[dict[str, Any]]) -> Table:
 
 @app.command("run")
 def run_cmd(
-    run: str = typer.Option(..., "--run", "-r", help="run name (under runs/) or path"),
+    run: str | None = typer.Option(
+        None, "--run", "-r", help="run name (under runs/) or path; with --model default: eval-<model>"
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="any causal LM (base, instruct, merged, converted): a local folder or a hub id in the HF cache",
+    ),
     datasets: str | None = typer.Option(
         None, "--datasets", help="comma-separated eval sets; 'available' = every data/eval/*.jsonl"
     ),
-    adapter: str | None = typer.Option(None, "--adapter", help="stage2 | stage1 | none | PATH"),
+    adapter: str | None = typer.Option(
+        None, "--adapter", help="stage2 | stage1 | none | PATH; without --run/--model: DIR on its own base"
+    ),
     preset: str | None = typer.Option(None, "--preset", help="default: the run's frozen preset.yaml"),
     limit: int | None = typer.Option(None, "--limit", help="first N instances per set (smoke runs)"),
     batch_size: int | None = typer.Option(None, "--batch-size"),
     backend: str | None = typer.Option(None, "--backend", help="auto | hf | vllm"),
+    prompt_format: str | None = typer.Option(
+        None, "--prompt-format", help="auto | taiyi1 | chat_template | raw (auto: from the model)"
+    ),
+    max_new_tokens: int | None = typer.Option(None, "--max-new-tokens", help="answer budget for every task"),
+    raw_dir: str | None = typer.Option(
+        None, "--raw-dir", help="with --model: raw files for missing eval sets (default data/raw)"
+    ),
+    revision: str | None = typer.Option(None, "--revision", help="with --model: hub revision"),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="run the model's own code"),
     force: bool = typer.Option(False, "--force", help="redo sets whose metrics.json is current"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Generate and score eval sets in this process (the SLURM eval array runs the same function)."""
+    """Generate and score eval sets in this process (the SLURM eval array runs the same function).
+
+    With --model (or --adapter DIR alone) any causal LM is evaluated; eval sets the run lacks are
+    prepared from the raw files first, and the prompt format is decided from the model.
+    """
+    from taiyi_core.data.prepare import DataStepError
     from taiyi_core.evaluate.config import eval_settings
     from taiyi_core.evaluate.jobs import evaluate_dataset
+    from taiyi_core.evaluate.prompting import resolve_prompting
+    from taiyi_core.evaluate.weights import model_spec, resolve_weights
 
+    model_mode = model is not None or _adapter_alone(run, adapter, preset)
+    overrides: dict[str, Any] = {
+        "limit": limit,
+        "batch_size": batch_size,
+        "backend": backend,
+        "prompt_format": prompt_format,
+    }
+    if max_new_tokens is not None:
+        from taiyi_core.evaluate.config import DEFAULT_MAX_NEW_TOKENS
+
+        overrides["max_new_tokens"] = dict.fromkeys(DEFAULT_MAX_NEW_TOKENS, max_new_tokens)
+        overrides["default_max_new_tokens"] = max_new_tokens
     try:
-        rd = _run_dir(run)
-        p = _preset(rd, preset)
-        settings = eval_settings(
-            p, f"preset {p.name}", adapter=adapter, limit=limit, batch_size=batch_size, backend=backend
-        )
-        names = _datasets(rd, datasets, settings.datasets)
-    except (ConfigError, ValueError) as exc:
+        if model_mode:
+            spec, adapter_setting = model_spec(
+                model, adapter, revision=revision, trust_remote_code=trust_remote_code
+            )
+            rd, p, settings, names = _model_mode(
+                spec,
+                adapter_setting,
+                run=run,
+                preset=preset,
+                raw_dir=raw_dir,
+                datasets=datasets,
+                overrides=overrides,
+                quiet=as_json,
+            )
+        else:
+            if run is None:
+                raise ConfigError("give --run RUN, --model PATH_OR_HUB_ID, or --adapter DIR")
+            rd = _run_dir(run)
+            p = _preset(rd, preset)
+            settings = eval_settings(p, f"preset {p.name}", adapter=adapter, **overrides)
+            names = _datasets(rd, datasets, settings.datasets)
+        weights = resolve_weights(p.model, settings.adapter, rd)
+        prompting = resolve_prompting(weights, settings)
+    except (ConfigError, EvalDataError, DataStepError, ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
+    if not as_json:
+        adapter_txt = f" + adapter {weights.adapter}" if weights.adapter else ""
+        err.print(
+            f"model {weights.base}{adapter_txt} · prompt format {prompting.prompt_format} "
+            f"({prompting.reason}) · stop ids {list(prompting.stop_ids)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     results = []
     with Progress(
         TextColumn("{task.description}"),
@@ -134,15 +197,88 @@ def run_cmd(
                     settings=settings,
                     on_start=started,
                     on_batch=lambda k, bar=bar: progress.advance(bar, k),
+                    prompting=prompting,
                 )
-            except (ConfigError, EvalDataError, ValueError) as exc:
+            except (ConfigError, EvalDataError, ValueError, OSError) as exc:
                 raise _fail(str(exc)) from None
             progress.update(bar, completed=progress.tasks[bar].total or 0)
             results.append(res)
     if as_json:
         print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
     else:
-        console.print(_summary_table(f"eval · run {rd.name} · adapter {settings.adapter}", results))
+        what = f"model {Path(weights.base).name}" if model_mode else f"adapter {settings.adapter}"
+        title = f"eval · run {rd.name} · {what} · prompt format {prompting.prompt_format}"
+        console.print(_summary_table(title, results))
+        console.print(f"written: {rd.root / 'eval'}", highlight=False)
+
+
+def _adapter_alone(run: str | None, adapter: str | None, preset: str | None) -> bool:
+    """``--adapter DIR`` with no preset to take a base from: the base is the adapter's own."""
+    if adapter is None or adapter in ("stage1", "stage2", "none") or preset is not None:
+        return False
+    if run is None:
+        return True
+    try:
+        return not _run_dir(run).preset.is_file()
+    except (ConfigError, ValueError):  # a run that does not exist yet
+        return True
+
+
+def _model_run_name(model: str) -> str:
+    """``eval-<model>`` for a folder's name or a hub id (``owner/name`` -> ``owner--name``)."""
+    p = Path(model)
+    stem = p.name if p.is_dir() else model.replace("/", "--")
+    return "eval-" + re.sub(r"[^A-Za-z0-9._-]", "-", stem)[:90]
+
+
+def _model_mode(
+    spec: ModelSpec,
+    adapter: str,
+    *,
+    run: str | None,
+    preset: str | None,
+    raw_dir: str | None,
+    datasets: str | None,
+    overrides: dict[str, Any],
+    quiet: bool,
+) -> tuple[RunDir, Preset, Any, list[str]]:
+    """(run, preset, settings, eval sets) for ``--model``: the model replaces any preset's model."""
+    from taiyi_core.config import DataSettings
+    from taiyi_core.evaluate.config import eval_settings
+    from taiyi_core.evaluate.sets import plan_sets, prepare_eval_sets
+
+    base = load_preset(preset) if preset else None
+    data = base.data if base is not None else DataSettings()
+    if raw_dir is not None:
+        data = data.model_copy(update={"raw_dir": str(Path(raw_dir).expanduser().resolve())})
+    p = Preset(
+        name=base.name if base is not None else "model-eval",
+        model=spec,
+        data=data,
+        eval=dict(base.eval) if base is not None else {},
+    )
+    settings = eval_settings(
+        p, f"--model {spec.name_or_path}", follow_training=False, adapter=adapter, **overrides
+    )
+    if run is not None:
+        rd = RunDir(Path(run).expanduser().resolve()) if "/" in run else RunDir.named(run)
+    else:
+        rd = RunDir.named(_model_run_name(spec.name_or_path))
+    explicit = datasets is not None and datasets != "available"
+    names = _datasets(rd, datasets, settings.datasets)
+    plan = plan_sets(rd, p, names)
+    if plan.unavailable and (explicit or not (plan.present or plan.to_prepare)):
+        why = "; ".join(f"{n}: {r}" for n, r in plan.unavailable.items())
+        raise ConfigError(f"eval set(s) not available in {rd.eval_data} nor preparable: {why}")
+    if plan.to_prepare:
+        counts = prepare_eval_sets(rd, p, plan)
+        if not quiet:
+            shown = ", ".join(f"{n} ({k})" for n, k in counts.items())
+            err.print(f"eval sets prepared from {p.data.raw_dir}: {shown}", highlight=False, soft_wrap=True)
+    if plan.unavailable and not quiet:
+        err.print(f"[yellow]skipped (no raw files): {', '.join(plan.unavailable)}", highlight=False)
+    keep = set(plan.present) | {s for sets in plan.to_prepare.values() for s in sets}
+    return rd, p, settings, [n for n in names if n in keep]
 
 
 @app.command("score")

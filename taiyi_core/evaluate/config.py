@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from taiyi_core.config import Preset, Strict, validate
 from taiyi_core.evaluate.reference import main_rows
@@ -62,14 +62,21 @@ class EvalSettings(Strict):
     # stage2 | stage1 | none | a path (a PEFT adapter folder, or a merged full model folder)
     adapter: str = "stage2"
     # How a prompt is wrapped: as the model was trained. auto = the preset's train.conversation_format
-    # (taiyi1: <|endoftext|>prompt<|endoftext|>, Taiyi-1/Firefly; chat_template: the tokenizer's template).
+    # for the run's own adapters, else decided from the model (evaluate/prompting.py): taiyi1 for
+    # Qwen-v1/Taiyi (<|endoftext|>prompt<|endoftext|>, Firefly's), the chat template, or raw.
     prompt_format: Literal["auto", "chat_template", "taiyi1", "raw"] = "auto"
     eod_token: str = "<|endoftext|>"  # taiyi1 format's separator
-    stop_tokens: list[str] = Field(default_factory=lambda: ["<|im_end|>", "<|endoftext|>"])
+    # Extra stop tokens, beyond the generation config's eos ids and the format's own end token.
+    stop_tokens: list[str] = Field(default_factory=list)
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     load_in_4bit: bool = False  # evaluate on the NF4-quantised base (as trained) instead of bf16
     limit: int | None = Field(None, ge=1)  # first N instances per set (demo, smoke runs)
     missing: Literal["error", "skip"] = "error"  # a listed set without data/eval/<name>.jsonl
+    _format_source: str = PrivateAttr("set by eval.prompt_format")  # why this prompt_format (recorded)
+
+    @property
+    def prompt_format_source(self) -> str:
+        return self._format_source
 
     @model_validator(mode="after")
     def _check(self) -> EvalSettings:
@@ -86,19 +93,28 @@ class EvalSettings(Strict):
         return merged.get(task, self.default_max_new_tokens)
 
 
-def eval_settings(preset: Preset | None, file: str = "preset", **overrides: Any) -> EvalSettings:
-    """The preset's ``eval:`` section, validated, with command-line overrides applied (None = unset)."""
+def eval_settings(
+    preset: Preset | None, file: str = "preset", *, follow_training: bool = True, **overrides: Any
+) -> EvalSettings:
+    """The preset's ``eval:`` section, validated, with command-line overrides applied (None = unset).
+
+    ``prompt_format: auto`` becomes the preset's ``train.conversation_format`` when evaluating what
+    the preset trained (``follow_training``); otherwise it stays ``auto`` and is decided from the
+    model itself (``prompting.detect_format``).
+    """
     data: dict[str, Any] = dict(preset.eval) if preset is not None else {}
     data.update({k: v for k, v in overrides.items() if v is not None})
     settings = validate(EvalSettings, data, f"{file}:eval")
-    if settings.prompt_format == "auto":
-        fmt, eod = "chat_template", settings.eod_token
-        if preset is not None:
-            from taiyi_core.train.config import train_settings
+    if settings.prompt_format != "auto":
+        source = "--prompt-format" if overrides.get("prompt_format") else f"{file}: eval.prompt_format"
+        settings._format_source = f"set by {source}"
+    elif preset is not None and follow_training:
+        from taiyi_core.train.config import train_settings
 
-            train = train_settings(preset, file)
-            fmt, eod = train.conversation_format, train.eod_token
+        train = train_settings(preset, file)
+        fmt, eod = train.conversation_format, train.eod_token
         settings = settings.model_copy(update={"prompt_format": fmt, "eod_token": eod})
+        settings._format_source = f"{file}: train.conversation_format (as the model was trained)"
     return settings
 
 

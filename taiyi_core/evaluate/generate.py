@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from taiyi_core.evaluate.config import Decoding, EvalSettings
 from taiyi_core.evaluate.io import EvalRow, PredictionStore
+from taiyi_core.evaluate.prompting import Prompting, resolve_prompting, token_id
 from taiyi_core.evaluate.weights import Weights
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,11 @@ class PromptFormatter:
                 "eval.prompt_format is chat_template but the tokenizer has no chat template; "
                 "save the training tokenizer with the adapter, or set eval.prompt_format: raw"
             )
-        if prompt_format == "taiyi1" and eod_token not in tokenizer.get_vocab():
+        if prompt_format not in ("chat_template", "taiyi1", "raw"):
+            raise ValueError(f"prompt format {prompt_format!r}: resolve 'auto' first (resolve_prompting)")
+        # convert_tokens_to_ids, not get_vocab(): QWenTokenizer keeps its special tokens out of the vocab
+        self.eod_id = token_id(tokenizer, eod_token)
+        if prompt_format == "taiyi1" and self.eod_id is None:
             raise ValueError(f"eval.prompt_format is taiyi1 but the tokenizer has no {eod_token!r} token")
         self.tokenizer = tokenizer
         self.prompt_format = prompt_format
@@ -69,23 +74,12 @@ class PromptFormatter:
         if (
             self.prompt_format == "taiyi1"
         ):  # as train/chat_format.encode_taiyi1: <eod> user <eod>, then the answer
-            eod = self.tokenizer.convert_tokens_to_ids(self.eod_token)
-            ids = [eod, *ids, eod]
+            ids = [self.eod_id, *ids, self.eod_id]
         if len(ids) > self.max_prompt_tokens:
             # Keep the end: the generation prompt and the instruction's tail; counted in metrics.
             self.truncated += 1
             ids = ids[-self.max_prompt_tokens :]
         return ids
-
-
-def stop_token_ids(tokenizer: Any, stop_tokens: Sequence[str], extra: Any = None) -> list[int]:
-    vocab = tokenizer.get_vocab()
-    ids = [vocab[t] for t in stop_tokens if t in vocab]
-    if extra is not None:
-        ids.extend(extra if isinstance(extra, list | tuple) else [extra])
-    if tokenizer.eos_token_id is not None:
-        ids.append(tokenizer.eos_token_id)
-    return sorted(set(ids))
 
 
 def pick_dtype(name: str, device: str) -> Any:
@@ -101,29 +95,29 @@ def pick_dtype(name: str, device: str) -> Any:
 class HFGenerator:
     backend = "hf"
 
-    def __init__(self, model: Any, tokenizer: Any, settings: EvalSettings):
+    def __init__(self, model: Any, prompting: Prompting, settings: EvalSettings):
         self.model = model
-        self.tokenizer = tokenizer
+        self.tokenizer = prompting.tokenizer
+        self.prompting = prompting
         self.decoding = settings.decoding
         self.chunk_size = settings.batch_size
         self.format = PromptFormatter(
-            tokenizer, settings.prompt_format, settings.max_prompt_tokens, settings.eod_token
+            self.tokenizer, prompting.prompt_format, settings.max_prompt_tokens, prompting.eod_token
         )
-        gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-        self.stop_ids = stop_token_ids(tokenizer, settings.stop_tokens, gen_eos)
-        pad = tokenizer.pad_token_id
+        self.stop_ids = list(prompting.stop_ids)
+        pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else self.stop_ids[0]
 
     @classmethod
-    def load(cls, weights: Weights, settings: EvalSettings) -> HFGenerator:
+    def load(
+        cls, weights: Weights, settings: EvalSettings, prompting: Prompting | None = None
+    ) -> HFGenerator:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = pick_dtype(settings.dtype, device)
-        tok = AutoTokenizer.from_pretrained(
-            weights.tokenizer, trust_remote_code=weights.trust_remote_code, revision=weights.revision
-        )
+        prompting = prompting or resolve_prompting(weights, settings)
         kwargs: dict[str, Any] = {
             "dtype": dtype,
             "trust_remote_code": weights.trust_remote_code,
@@ -147,7 +141,7 @@ class HFGenerator:
         if not settings.load_in_4bit:
             model.to(device)
         model.eval()
-        return cls(model, tok, settings)
+        return cls(model, prompting, settings)
 
     def generate(self, prompts: Sequence[list[int]], max_new_tokens: int, seed: int) -> list[GenOut]:
         """One left-padded batch; returns the decoded continuations cut at the first stop token."""
@@ -230,7 +224,7 @@ def generate_all(
     return done
 
 
-def make_generator(weights: Weights, settings: EvalSettings) -> Generator:
+def make_generator(weights: Weights, settings: EvalSettings, prompting: Prompting | None = None) -> Generator:
     """The backend the settings ask for; ``auto`` takes vLLM where it imports and a GPU is present."""
     backend = settings.backend
     if backend == "auto":
@@ -240,5 +234,5 @@ def make_generator(weights: Weights, settings: EvalSettings) -> Generator:
     if backend == "vllm":
         from taiyi_core.evaluate.vllm_backend import VLLMGenerator
 
-        return VLLMGenerator(weights, settings)
-    return HFGenerator.load(weights, settings)
+        return VLLMGenerator(weights, settings, prompting)
+    return HFGenerator.load(weights, settings, prompting)

@@ -19,6 +19,7 @@ from taiyi_core.config import ConfigError, Preset
 from taiyi_core.evaluate.config import EvalSettings, eval_settings, fingerprint
 from taiyi_core.evaluate.generate import generate_all, make_generator
 from taiyi_core.evaluate.io import EvalDataError, PredictionStore, file_hash, read_eval_rows
+from taiyi_core.evaluate.prompting import Prompting, resolve_prompting
 from taiyi_core.evaluate.report import write_scoreboard
 from taiyi_core.evaluate.score import score_dataset
 from taiyi_core.evaluate.weights import resolve_weights
@@ -57,12 +58,14 @@ def evaluate_dataset(
     settings: EvalSettings | None = None,
     on_batch: Callable[[int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    prompting: Prompting | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Generate and score one eval set; returns the metrics (or a skip record).
 
     ``overrides`` are eval-settings keys (e.g. ``adapter="none"``, ``limit=20``) applied over the
     preset's ``eval:`` section. ``on_start(total, todo)`` and ``on_batch(k)`` feed a progress bar.
+    ``prompting`` (prompt format and stop ids) is resolved from the weights when not given.
     """
     if item is None:
         raise ValueError("evaluate_dataset needs the eval set name (the array item)")
@@ -80,6 +83,7 @@ def evaluate_dataset(
         )
     rows = read_eval_rows(eval_file, limit=settings.limit)
     weights = resolve_weights(preset.model, settings.adapter, run)
+    prompting = prompting or resolve_prompting(weights, settings)
     backend = resolve_backend(settings)
     task = rows[0].task
     generation: dict[str, Any] = {
@@ -90,7 +94,7 @@ def evaluate_dataset(
         "decoding": settings.decoding.as_record(),
         "max_new_tokens": settings.new_tokens_for(task),
         "max_prompt_tokens": settings.max_prompt_tokens,
-        "prompt_format": settings.prompt_format,
+        **prompting.record(),
         "stop_tokens": settings.stop_tokens,
         "dtype": settings.dtype,
         "load_in_4bit": settings.load_in_4bit,
@@ -120,7 +124,7 @@ def evaluate_dataset(
         on_start(len(rows), todo)
     stats: dict[str, Any] = {"resumed_with": done_before}
     if todo:
-        generator = make_generator(weights, settings)
+        generator = make_generator(weights, settings, prompting)
         t0 = time.perf_counter()
         preds = generate_all(
             rows, generator, settings.new_tokens_for(task), settings.decoding, store, on_batch

@@ -3,7 +3,9 @@
 UNTESTED HERE: vLLM is not installed on the development machine (CPU only). The code follows the
 vLLM offline-inference API (``LLM``, ``SamplingParams``, ``LoRARequest``, token-id prompts) and is
 only imported when ``import vllm`` works and a GPU is present; the HF backend is the tested one.
-Prompts are tokenised by our own formatter so both backends see exactly the same token ids.
+Prompts are tokenised by our own formatter, and the prompt format, stop ids and tokenizer revision
+come from ``prompting.resolve_prompting``, so both backends see exactly the same token ids and stop
+on the same ones.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from taiyi_core.evaluate.config import EvalSettings
-from taiyi_core.evaluate.generate import GenOut, PromptFormatter, stop_token_ids
+from taiyi_core.evaluate.generate import GenOut, PromptFormatter
+from taiyi_core.evaluate.prompting import Prompting, load_tokenizer, resolve_prompting
 from taiyi_core.evaluate.weights import Weights
 
 
@@ -29,21 +32,22 @@ def vllm_usable() -> bool:
 class VLLMGenerator:
     backend = "vllm"
 
-    def __init__(self, weights: Weights, settings: EvalSettings):
-        from transformers import AutoTokenizer
+    def __init__(self, weights: Weights, settings: EvalSettings, prompting: Prompting | None = None):
         from vllm import LLM
         from vllm.lora.request import LoRARequest
 
         self.decoding = settings.decoding
         self.chunk_size = settings.batch_size * 16  # vLLM batches internally; this is the resume granularity
-        tok = AutoTokenizer.from_pretrained(weights.tokenizer, trust_remote_code=weights.trust_remote_code)
+        prompting = prompting or resolve_prompting(weights, settings, load_tokenizer(weights))
+        self.prompting = prompting
         self.format = PromptFormatter(
-            tok, settings.prompt_format, settings.max_prompt_tokens, settings.eod_token
+            prompting.tokenizer, prompting.prompt_format, settings.max_prompt_tokens, prompting.eod_token
         )
-        self.stop_ids = stop_token_ids(tok, settings.stop_tokens)
+        self.stop_ids = list(prompting.stop_ids)
         kwargs: dict[str, Any] = {
             "model": weights.base,
             "tokenizer": weights.tokenizer,
+            "tokenizer_revision": weights.tokenizer_revision,
             "trust_remote_code": weights.trust_remote_code,
             "revision": weights.revision,
             "dtype": "auto" if settings.dtype == "auto" else settings.dtype,

@@ -25,6 +25,11 @@ class Weights:
     trust_remote_code: bool = False
     revision: str | None = None
 
+    @property
+    def tokenizer_revision(self) -> str | None:
+        """The revision applies to the tokenizer only where it is loaded from the base model."""
+        return self.revision if self.tokenizer == self.base else None
+
     def record(self) -> dict[str, Any]:
         """The model/adapter identity written to metrics.json (and part of the resume fingerprint)."""
         return {
@@ -90,3 +95,72 @@ def resolve_weights(spec: ModelSpec, adapter: str, run: RunDir | None) -> Weight
         f"adapter {adapter!r}: expected stage1, stage2, none, or a folder holding a PEFT adapter "
         "(adapter_config.json) or a merged model (config.json)"
     )
+
+
+def check_available(name_or_path: str, revision: str | None = None, trust_remote_code: bool = False) -> None:
+    """A local folder with a config.json, or a hub id already in the HF cache when offline.
+
+    Raises ConfigError with a one-line how-to instead of a loader traceback.
+    """
+    import json
+
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        config: str | None = str(local / "config.json") if (local / "config.json").is_file() else None
+        if config is None:
+            raise ConfigError(f"model folder {name_or_path}: no config.json (not a transformers checkpoint)")
+    else:
+        from huggingface_hub import constants, try_to_load_from_cache
+
+        found = try_to_load_from_cache(name_or_path, "config.json", revision=revision)
+        config = found if isinstance(found, str) else None
+        if config is None and constants.HF_HUB_OFFLINE:
+            rev = f" --revision {revision}" if revision else ""
+            raise ConfigError(
+                f"model {name_or_path!r} is neither a local folder nor in the Hugging Face cache "
+                f"({constants.HF_HUB_CACHE}), and the hub is offline (HF_HUB_OFFLINE=1): download it first "
+                f"with `hf download {name_or_path}{rev}` where there is network, or pass a local folder"
+            )
+    if config is not None and not trust_remote_code:
+        auto_map = json.loads(Path(config).read_text(encoding="utf-8")).get("auto_map")
+        if auto_map:
+            raise ConfigError(
+                f"model {name_or_path!r} needs its own remote code ({', '.join(sorted(auto_map))}); convert "
+                "it to a native checkpoint with `taiyi model convert SRC DST` (Qwen-v1, Taiyi-LLM), or pass "
+                "--trust-remote-code to run its code"
+            )
+
+
+def adapter_base(adapter: Path) -> str:
+    """The base model an adapter was trained on (``base_model_name_or_path`` of adapter_config.json)."""
+    import json
+
+    cfg_file = adapter / "adapter_config.json"
+    if not cfg_file.is_file():
+        raise ConfigError(f"adapter {adapter}: no adapter_config.json (expected a PEFT adapter folder)")
+    try:
+        base = json.loads(cfg_file.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{cfg_file}: not valid JSON ({exc.msg})") from None
+    if not base:
+        raise ConfigError(f"{cfg_file}: no base_model_name_or_path; pass the base with --model")
+    return local_or_hub(str(base))
+
+
+def model_spec(
+    model: str | None, adapter: str | None, *, revision: str | None = None, trust_remote_code: bool = False
+) -> tuple[ModelSpec, str]:
+    """(model spec, eval adapter setting) for ``taiyi eval run --model M [--adapter DIR]``.
+
+    Without ``--model`` the base comes from the adapter's adapter_config.json. The model (or the
+    base) is checked to be loadable offline before anything else runs.
+    """
+    if model is None and adapter is None:
+        raise ConfigError("give --model PATH_OR_HUB_ID, --adapter DIR, or --run RUN")
+    folder = Path(local_or_hub(adapter)) if adapter else None
+    if folder is not None and not (folder / "adapter_config.json").is_file():
+        raise ConfigError(f"--adapter {adapter}: no adapter_config.json (expected a PEFT adapter folder)")
+    base = local_or_hub(model) if model else adapter_base(folder)  # type: ignore[arg-type]
+    check_available(base, revision, trust_remote_code)
+    spec = ModelSpec(name_or_path=base, revision=revision, trust_remote_code=trust_remote_code)
+    return spec, str(folder) if folder is not None else "none"

@@ -33,4 +33,6 @@ def test_auto_format_follows_the_preset():
     assert eval_settings(load_preset("demo"), "demo").prompt_format == "taiyi1"
     assert eval_settings(load_preset("taiyi1"), "taiyi1").prompt_format == "taiyi1"
     assert eval_settings(load_preset("taiyi-qwen25"), "q").prompt_format == "chat_template"
-    assert eval_settings(None).prompt_format == "chat_template"
+    # without a preset (or --model), auto is decided from the model (tests/evaluate/test_model_eval.py)
+    assert eval_settings(None).prompt_format == "auto"
+    assert eval_settings(load_preset("demo"), "demo", follow_training=False).prompt_format == "auto"

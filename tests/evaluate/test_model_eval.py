@@ -1,0 +1,178 @@
+"""`taiyi eval run --model/--adapter` on every kit's real-shaped tiny model, through the CLI.
+
+Each kit (../shared/models: real config shrunk, real tokenizer and generation config, random
+weights) evaluates one set prepared from the demo raw files: predictions are written, the prompt
+format is the one its files call for, the stop ids are its generation config's eos ids (read here
+from the kit's own file), and metrics.json records both.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from taiyi_core.cli import app
+from taiyi_core.evaluate.config import EvalSettings
+from taiyi_core.evaluate.generate import PromptFormatter
+from taiyi_core.evaluate.prompting import resolve_prompting, token_id
+from taiyi_core.evaluate.weights import Weights
+from tests.kits import NATIVE_KITS, kit_dir, tiny_kit  # noqa: F401
+
+DEMO_RAW = Path(__file__).resolve().parents[1] / "fixtures" / "demo_raw"
+EVAL_SET = "pubmed_qa"  # from demo_raw/pubmed_qa: a yes/no set, short answers
+runner = CliRunner()
+
+EXPECTED_FORMAT = {
+    "qwen2.5-7b": "raw",  # the base kit has no tokenizer_config.json, so no chat template
+    "qwen2.5-7b-instruct": "chat_template",
+    "qwen3-8b": "chat_template",
+    "llama-3.1-8b-instruct": "chat_template",
+    "qwen-7b": "taiyi1",  # converted with `taiyi model convert`: Taiyi's format
+}
+needs_tiktoken = pytest.mark.skipif(
+    importlib.util.find_spec("tiktoken") is None, reason="tiktoken not installed (test extra)"
+)
+
+
+def kit_eos_ids(name: str) -> list[int]:
+    """The eos ids in the kit's own files: generation_config.json, else config.json."""
+    folder = kit_dir(name)
+    for file in ("generation_config.json", "config.json"):
+        if (folder / file).is_file():
+            eos = json.loads((folder / file).read_text(encoding="utf-8")).get("eos_token_id")
+            if eos is not None:
+                return eos if isinstance(eos, list) else [eos]
+    raise AssertionError(f"kit {name}: no eos_token_id")
+
+
+def eval_cli(runs_root: Path, *args: str) -> tuple[int, str]:
+    argv = ["eval", "run", *args, "--limit", "2", "--datasets", EVAL_SET, "--raw-dir", str(DEMO_RAW)]
+    result = runner.invoke(app, [*argv, "--max-new-tokens", "3", "--batch-size", "2"])
+    return result.exit_code, result.output
+
+
+def check_outputs(folder: Path, fmt: str, stop_ids: list[int]) -> dict:
+    preds = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == 2 and all(p["new_tokens"] <= 3 for p in preds)
+    gen = json.loads((folder / "generation.json").read_text())
+    assert gen["prompt_format"] == fmt
+    assert gen["stop_ids"] == stop_ids
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["n"] == 2 and metrics["prompt_format"] == fmt and metrics["stop_ids"] == stop_ids
+    return gen
+
+
+@pytest.fixture(scope="module")
+def converted_qwen7b(tmp_path_factory) -> Path:
+    """The qwen-7b kit as a tiny v1 checkpoint, converted to native Qwen2 (10a's converter)."""
+    if importlib.util.find_spec("tiktoken") is None:
+        pytest.skip("tiktoken not installed (test extra): the converter reads qwen.tiktoken")
+    from taiyi_core.models.qwen_v1_convert import convert
+    from taiyi_core.models.qwen_v1_tiny import build_tiny_qwen_v1
+
+    root = tmp_path_factory.mktemp("qwen-v1")
+    v1 = build_tiny_qwen_v1(kit_dir("qwen-7b"), root / "v1")
+    convert(v1, root / "converted")
+    return root / "converted"
+
+
+@pytest.mark.parametrize("name", [*NATIVE_KITS, "qwen-7b"])
+def test_every_kit_evaluates_one_set_through_the_cli(name, tiny_kit, runs_root, request):  # noqa: F811
+    model = request.getfixturevalue("converted_qwen7b") if name == "qwen-7b" else tiny_kit(name)
+    code, out = eval_cli(runs_root, "--model", str(model))
+    assert code == 0, out
+    fmt = EXPECTED_FORMAT[name]
+    assert f"prompt format {fmt}" in out  # printed
+    folder = runs_root / f"eval-{model.name}" / "eval" / EVAL_SET
+    gen = check_outputs(folder, fmt, kit_eos_ids(name))
+    assert gen["generation_eos_ids"] == kit_eos_ids(name)
+    assert gen["model"]["name_or_path"] == str(model) and gen["adapter"] is None
+    eval_file = runs_root / f"eval-{model.name}" / "data" / "eval" / f"{EVAL_SET}.jsonl"
+    rows = [json.loads(line) for line in eval_file.read_text().splitlines()]
+    assert rows and all(r["target"].strip() and r["prompt"].strip() for r in rows)  # prepared from raw
+
+
+def test_prompt_format_override_is_recorded(tiny_kit, runs_root):  # noqa: F811
+    model = tiny_kit("qwen2.5-7b-instruct")
+    code, out = eval_cli(runs_root, "--model", str(model), "--prompt-format", "raw", "--run", "forced-raw")
+    assert code == 0, out
+    gen = check_outputs(
+        runs_root / "forced-raw" / "eval" / EVAL_SET, "raw", kit_eos_ids("qwen2.5-7b-instruct")
+    )
+    assert gen["prompt_format_reason"] == "set by --prompt-format"
+
+
+def test_adapter_alone_evaluates_on_its_base(tiny_kit, runs_root, tmp_path):  # noqa: F811
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = tiny_kit("qwen3-8b")
+    torch.manual_seed(0)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(AutoModelForCausalLM.from_pretrained(base), lora).save_pretrained(tmp_path / "adapter")
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"]
+    code, out = eval_cli(runs_root, "--adapter", str(tmp_path / "adapter"), "--run", "with-adapter")
+    assert code == 0, out
+    gen = check_outputs(
+        runs_root / "with-adapter" / "eval" / EVAL_SET, "chat_template", kit_eos_ids("qwen3-8b")
+    )
+    assert gen["model"]["name_or_path"] == str(base)  # the base named in adapter_config.json
+    assert gen["adapter"]["kind"] == "adapter" and gen["adapter"]["path"] == str(tmp_path / "adapter")
+    assert gen["adapter"]["hash"].startswith("sha256:")
+
+
+def test_uncached_hub_id_is_one_line_with_how_to_download(runs_root):
+    result = runner.invoke(
+        app, ["eval", "run", "--model", "taiyi-test-org/not-a-cached-model", "--limit", "1"]
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert "Traceback" not in result.output
+    assert "hf download taiyi-test-org/not-a-cached-model" in " ".join(lines)
+
+
+def test_remote_code_model_points_to_convert(runs_root):
+    result = runner.invoke(app, ["eval", "run", "--model", str(kit_dir("qwen-7b")), "--limit", "1"])
+    assert result.exit_code == 2 and "taiyi model convert" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_raw_files_name_the_set_and_how_to_get_them(tiny_kit, runs_root, tmp_path):  # noqa: F811
+    argv = ["eval", "run", "--model", str(tiny_kit("qwen3-8b")), "--datasets", EVAL_SET]
+    result = runner.invoke(app, [*argv, "--raw-dir", str(tmp_path / "empty")])
+    assert result.exit_code == 2
+    assert EVAL_SET in result.output and "no raw files under" in result.output
+
+
+@needs_tiktoken
+def test_qwen_tokenizer_without_special_tokens_in_vocab_is_accepted():
+    """QWenTokenizer (the real remote code) keeps special tokens out of get_vocab(); taiyi1 works."""
+    from transformers import AutoTokenizer
+
+    kit = kit_dir("qwen-7b")
+    tok = AutoTokenizer.from_pretrained(kit, trust_remote_code=True)
+    assert type(tok).__name__ == "QWenTokenizer"
+    assert "<|endoftext|>" not in tok.get_vocab()  # the trap the old check fell into
+    assert token_id(tok, "<|endoftext|>") == 151643 and token_id(tok, "<|im_end|>") == 151645
+    assert token_id(tok, "<|not-a-token|>") is None
+    ids = PromptFormatter(tok, "taiyi1", 64)("Is aspirin an NSAID?")
+    assert ids[0] == ids[-1] == 151643 and len(ids) > 2
+    weights = Weights(str(kit), str(kit), None, "base", trust_remote_code=True)
+    prompting = resolve_prompting(weights, EvalSettings(), tok)
+    assert prompting.prompt_format == "taiyi1" and "model_type 'qwen'" in prompting.reason
+    assert list(prompting.stop_ids) == kit_eos_ids("qwen-7b") == [151643]
+
+
+def test_unknown_tokens_are_not_taken_for_unk():
+    """Qwen2.5's base tokenizer maps any unknown token to its unk (<|endoftext|>), not None."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(kit_dir("qwen2.5-7b"))
+    assert tok.convert_tokens_to_ids("<|im_end|>") == tok.unk_token_id  # what a naive lookup gets
+    assert token_id(tok, "<|im_end|>") is None
+    assert token_id(tok, "<|endoftext|>") == 151643
