@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.text import Text
 
 from taiyi_core.atomic import write_text
 from taiyi_core.rundir import RunDir, list_runs, runs_root
@@ -17,11 +20,21 @@ from taiyi_core.status.join import DEFAULT_STALL_AFTER_S, build_status
 from taiyi_core.status.model import RunStatus
 from taiyi_core.status.render_html import render_html
 from taiyi_core.status.render_json import to_dict
-from taiyi_core.status.render_table import DEFAULT_MAX_JOBS, render
+from taiyi_core.status.render_table import DEFAULT_MAX_JOBS, render, render_to_fit
 
 MIN_INTERVAL_S = 1.0
+PIPED_WIDTH = 200
 
 app = typer.Typer(add_completion=False, help=__doc__)
+
+
+def _piped_width() -> int | None:
+    """Rich assumes 80 columns when stdout is not a terminal; tables then fold every cell. A pipe or
+    a file gets ``$COLUMNS`` or a width that fits the whole table instead."""
+    if sys.stdout.isatty():
+        return None
+    cols = os.environ.get("COLUMNS", "")
+    return int(cols) if cols.isdigit() and int(cols) > 0 else PIPED_WIDTH
 
 
 def resolve_run(run: str | None, base: Path | None = None) -> RunDir:
@@ -65,18 +78,23 @@ def status(
     ),
     all_jobs: bool = typer.Option(False, "--all", help="list every job (default: up to --max-jobs per step)"),
     max_jobs: int = typer.Option(DEFAULT_MAX_JOBS, "--max-jobs", help="jobs listed per step"),
+    width: int | None = typer.Option(
+        None, "--width", min=40, help=f"columns (default: the terminal's; {PIPED_WIDTH} when piped)"
+    ),
 ) -> None:
     """Show where a run stands: jobs per step, failures and their causes, training progress, cost, scores."""
-    console = Console()
-    err = Console(stderr=True)
+    console = Console(width=width or _piped_width())
+    err = Console(stderr=True, highlight=False)
     if watch and as_json:
-        err.print("[red]--watch and --json do not go together (use --json in a loop for machines)[/red]")
+        err.print(Text("--watch and --json do not go together (use --json in a loop for machines)", "red"))
         raise typer.Exit(2)
     try:
         rd = resolve_run(run, runs_root_opt)
+        if not rd.root.is_dir():
+            raise FileNotFoundError(f"{rd.root}: no such run")
         st = snapshot(rd, stall_after)
     except (FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]taiyi-status: {exc}[/red]")
+        err.print(Text(f"taiyi-status: {exc}", "red"))
         raise typer.Exit(1) from exc
     limit = None if all_jobs else max_jobs
     if html is not None:
@@ -91,11 +109,12 @@ def status(
         return
     pause = max(MIN_INTERVAL_S, interval)
     try:
-        with Live(render(st, limit), console=console, refresh_per_second=4, transient=False) as live:
+        view = render_to_fit(st, console, limit)
+        with Live(view, console=console, refresh_per_second=4, transient=False) as live:
             while True:
                 time.sleep(pause)
                 st = snapshot(rd, stall_after)
-                live.update(render(st, limit))
+                live.update(render_to_fit(st, console, limit))
                 if html is not None:
                     write_text(html, render_html(st))
     except KeyboardInterrupt:

@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from taiyi_core.launch.manifest import ManifestData, Submission
 from taiyi_core.rundir import RunDir
 from taiyi_core.status import slurm
 from taiyi_core.status.classify import TAIL_LINES
-from taiyi_core.status.model import CommandResult, RundirEvidence
+from taiyi_core.status.model import CommandResult, EvalProgress, FileError, RundirEvidence
 
 TAIL_BYTES = 64 * 1024
 HEAD_BYTES = 8 * 1024
@@ -69,9 +69,15 @@ def read_manifest(run: RunDir) -> ManifestData:
             f"{run.manifest}: no run manifest (has anything been submitted for this run?)"
         )
     try:
-        return ManifestData.model_validate_json(run.manifest.read_text(encoding="utf-8"))
+        return ManifestData.model_validate_json(run.manifest.read_bytes())
     except ValueError as exc:
-        raise ValueError(f"{run.manifest}: not a valid run manifest (version 1 expected): {exc}") from exc
+        first = str(exc).splitlines()[1:2] or [str(exc)]
+        raise ValueError(f"not a valid run manifest (version 1 expected): {first[0].strip()}") from exc
+
+
+def empty_manifest(run: RunDir) -> ManifestData:
+    """The manifest of a run that has none (only in-process steps ran) or whose manifest is unreadable."""
+    return ManifestData(run=run.name, created="")
 
 
 def read_tail(path: Path, max_bytes: int = TAIL_BYTES) -> str:
@@ -209,18 +215,22 @@ class TrainFacts:
     summary_path: str | None = None
 
 
-def read_train(run: RunDir, stage: int) -> TrainFacts | None:
+def read_train(run: RunDir, stage: int, errors: list[FileError]) -> TrainFacts | None:
+    """The stage's trainer log and stage.json; damage to either is recorded in ``errors``."""
     folder = run.train(stage)
     log = folder / "log.jsonl"
     stage_json = folder / "stage.json"
-    summary = _read_json(stage_json) if stage_json.exists() else None
+    summary = _guard(errors, stage_json, lambda: _read_json(stage_json)) if stage_json.exists() else None
     if summary is not None and not isinstance(summary, dict):
-        raise ValueError(f"{stage_json}: expected a JSON object (global_step, max_steps, status, ...)")
+        errors.append(FileError(str(stage_json), "expected a JSON object (global_step, max_steps, ...)"))
+        summary = None
     if not log.exists() and summary is None:
         return None
     rows: list[dict[str, Any]] = []
     bad = 0
-    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    text = ""
+    if log.exists():  # an invalid byte spoils one line, not the log
+        text = _guard(errors, log, lambda: log.read_bytes().decode("utf-8", errors="replace")) or ""
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -231,12 +241,18 @@ def read_train(run: RunDir, stage: int) -> TrainFacts | None:
             continue
         if isinstance(obj, dict):
             rows.append(obj)
+        else:
+            bad += 1
+    if bad:
+        errors.append(FileError(str(log), f"{bad} line(s) are not JSON objects (truncated or damaged)"))
     ckpts: list[tuple[str, float]] = []
     cdir = folder / "checkpoints"
-    if cdir.is_dir():
-        for entry in os.scandir(cdir):
+    try:
+        for entry in os.scandir(cdir) if cdir.is_dir() else ():
             if entry.is_dir() and entry.name.startswith("step-"):
                 ckpts.append((entry.path, entry.stat().st_mtime))
+    except OSError as exc:
+        errors.append(FileError(str(cdir), f"cannot be listed: {exc.strerror or exc}"))
     ckpts.sort(key=lambda c: (Path(c[0]).name, c[1]))
     return TrainFacts(
         stage,
@@ -250,10 +266,29 @@ def read_train(run: RunDir, stage: int) -> TrainFacts | None:
 
 
 def _read_json(path: Path) -> Any:
+    """JSON of ``path``; errors say what is wrong (the caller names the file)."""
+    data = path.read_bytes()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})") from exc
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+        raise ValueError(f"not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+
+
+T = TypeVar("T")
+
+
+def _guard(errors: list[FileError], path: Path | str, read: Callable[[], T]) -> T | None:
+    """``read()``, or None with the problem recorded against ``path`` (status views never die on a file)."""
+    try:
+        return read()
+    except (OSError, ValueError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        errors.append(FileError(str(path), problem))
+        return None
 
 
 @dataclass
@@ -261,19 +296,65 @@ class EvalFacts:
     source: str | None  # path of the scoreboard or of the eval folder
     scoreboard: Any = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[EvalProgress] = field(default_factory=list)
 
 
-def read_eval(run: RunDir) -> EvalFacts:
+def _count_lines(path: Path) -> int:
+    """Non-empty lines: a predictions or eval-set file holds one record a line."""
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def _eval_limit(run: RunDir) -> int | None:
+    """``eval.limit`` of the run's frozen preset: evaluation covers at most that many rows a set."""
+    try:
+        import yaml
+
+        preset = yaml.safe_load(run.preset.read_text(encoding="utf-8")) if run.preset.exists() else None
+    except (OSError, ValueError, yaml.YAMLError):
+        return None  # the preset is not the status tool's to judge; the commands validate it
+    limit = (preset.get("eval") or {}).get("limit") if isinstance(preset, dict) else None
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+def eval_progress(run: RunDir, errors: list[FileError]) -> list[EvalProgress]:
+    """Per eval set: predictions written of the set's instances (capped at the preset's eval limit)."""
+    sets = {p.stem for p in run.eval_data.glob("*.jsonl")} if run.eval_data.is_dir() else set()
+    out_root = run.root / "eval"
+    started = {p.parent.name for p in out_root.glob("*/predictions.jsonl")} if out_root.is_dir() else set()
+    limit = _eval_limit(run)
+    rows = []
+    for name in sorted(sets | started):
+        preds = out_root / name / "predictions.jsonl"
+        written = _guard(errors, preds, lambda p=preds: _count_lines(p)) if preds.exists() else 0
+        src = run.eval_data / f"{name}.jsonl"
+        total = _guard(errors, src, lambda s=src: _count_lines(s)) if src.exists() else None
+        if total is not None and limit is not None:
+            total = min(total, limit)
+        rows.append(EvalProgress(name, written or 0, total, (out_root / name / "metrics.json").exists()))
+    return rows
+
+
+def read_eval(run: RunDir, errors: list[FileError]) -> EvalFacts:
+    """Every readable metrics.json, the scoreboard when there is a readable one, and progress."""
     board = run.root / "eval" / "scoreboard.json"
-    if board.exists():
-        return EvalFacts(str(board), scoreboard=_read_json(board))
+    progress = eval_progress(run, errors)
+    for p in progress:
+        if not p.scored and p.total is not None and p.written >= p.total > 0:
+            missing = run.eval(p.dataset) / "metrics.json"
+            errors.append(FileError(str(missing), "missing although every prediction is written"))
     metrics = []
     for path in sorted((run.root / "eval").glob("*/metrics.json")):
-        obj = _read_json(path)
+        obj = _guard(errors, path, lambda p=path: _read_json(p))
         if isinstance(obj, dict):
             obj.setdefault("dataset", path.parent.name)
             metrics.append(obj)
-    return EvalFacts(str(run.root / "eval") if metrics else None, metrics=metrics)
+        elif obj is not None:
+            errors.append(FileError(str(path), f"expected a JSON object, got {type(obj).__name__}"))
+    sb = _guard(errors, board, lambda: _read_json(board)) if board.exists() else None
+    if sb is not None:  # the metrics stay at hand for a scoreboard of an unexpected shape
+        return EvalFacts(str(board), scoreboard=sb, metrics=metrics, progress=progress)
+    return EvalFacts(str(run.root / "eval") if metrics else None, metrics=metrics, progress=progress)
 
 
 @dataclass
@@ -288,11 +369,13 @@ class Facts:
     eval: EvalFacts
     data_report: dict[str, Any] | None
     now: float
+    errors: list[FileError] = field(default_factory=list)
     _evidence: dict[int, RundirEvidence] = field(default_factory=dict)
 
     def evidence(self, sub: Submission) -> RundirEvidence:
         if sub.id not in self._evidence:
-            self._evidence[sub.id] = rundir_evidence(sub)
+            ev = _guard(self.errors, sub.folder, lambda: rundir_evidence(sub))
+            self._evidence[sub.id] = ev if ev is not None else RundirEvidence()
         return self._evidence[sub.id]
 
 
@@ -308,13 +391,32 @@ SlurmQuery = Callable[[list[str]], tuple[CommandResult | None, CommandResult | N
 
 
 def collect(run: RunDir, now: float | None = None, query: SlurmQuery = query_slurm) -> Facts:
-    """All facts of ``run``; ``query`` answers (sacct, squeue) for the run's SLURM job ids."""
-    manifest = read_manifest(run)
+    """All facts of ``run``; ``query`` answers (sacct, squeue) for the run's SLURM job ids.
+
+    A missing manifest is a run of in-process steps only; any file that cannot be read is an entry
+    of ``Facts.errors`` naming it, and what could be read is still collected.
+    """
+    errors: list[FileError] = []
+    manifest = empty_manifest(run)
+    if run.manifest.exists():
+        manifest = _guard(errors, run.manifest, lambda: read_manifest(run)) or manifest
     slurm_ids = [s.job_id for s in manifest.submissions if s.executor == "slurm"]
     sacct, squeue = query(slurm_ids) if slurm_ids else (None, None)
-    train = {st: t for st in (1, 2) if (t := read_train(run, st)) is not None}
+    for res in (sacct, squeue):
+        if res is not None and not res.ok:
+            errors.append(FileError(f"{res.argv[0]} (SLURM command)", res.error))
+    train = {st: t for st in (1, 2) if (t := read_train(run, st, errors)) is not None}
     report = run.data / "report.json"
-    data_report = _read_json(report) if report.exists() else None
+    data_report = _guard(errors, report, lambda: _read_json(report)) if report.exists() else None
+    eval_facts = read_eval(run, errors)
     return Facts(
-        run, manifest, sacct, squeue, train, read_eval(run), data_report, time.time() if now is None else now
+        run,
+        manifest,
+        sacct,
+        squeue,
+        train,
+        eval_facts,
+        data_report,
+        time.time() if now is None else now,
+        errors,
     )

@@ -77,19 +77,49 @@ def eval_summary(rows: list[EvalRow]) -> dict[str, Any]:
         "matched_to_paper": len(both),
         "mean_score": mean([r.score for r in both]),  # type: ignore[misc]
         "mean_taiyi": mean([r.taiyi for r in both]),  # type: ignore[misc]
+        "mean_chatgpt": mean([r.chatgpt for r in both if r.chatgpt is not None]),  # type: ignore[misc]
         "mean_sota": mean([r.sota for r in both if r.sota is not None]),  # type: ignore[misc]
     }
+
+
+def board_rows(rows: list[EvalRow]) -> list[dict[str, Any]]:
+    """Rows in scoreboard.json's shape, for the one scoreboard rendering (evaluate.board_view)."""
+    out = []
+    for r in rows:
+        delta = round(r.score - r.taiyi, 1) if r.score is not None and r.taiyi is not None else None
+        out.append(
+            {
+                "dataset": r.dataset,
+                "lang": r.lang,
+                "task": r.task,
+                "metric": r.metric,
+                "n": r.n,
+                "ours": None if r.score is None else round(r.score, 1),
+                "taiyi": r.taiyi,
+                "delta_taiyi": delta,
+                "chatgpt_gpt35": r.chatgpt,
+                "sota": r.sota,
+                "sota_model": r.sota_model,
+                "status": "ok" if r.score is not None else "missing",
+            }
+        )
+    return out
 
 
 def data_totals(report: dict[str, Any] | None) -> dict[str, Any] | None:
     """The ``totals`` block of data/report.json (or totals summed over datasets when it is absent)."""
     if report is None:
         return None
+    if not isinstance(report, dict):
+        raise ValueError(f"expected a JSON object with 'totals' or 'datasets', got {type(report).__name__}")
     if isinstance(report.get("totals"), dict) and report["totals"]:
         return dict(report["totals"])
+    datasets = report.get("datasets") or {}
+    if not isinstance(datasets, dict) or not all(isinstance(v, dict) for v in datasets.values()):
+        raise ValueError("'datasets' should map each dataset to its splits' counts")
     sums: dict[str, float] = {}
-    for splits in (report.get("datasets") or {}).values():
-        for counts in (splits or {}).values():
+    for splits in datasets.values():
+        for counts in splits.values():
             for key in ("read", "written", "quarantined", "tokens"):
                 v = counts.get(key) if isinstance(counts, dict) else None
                 if isinstance(v, int | float):

@@ -51,3 +51,18 @@ def state_colour(state: str) -> str:
 def counts_text(counts: dict[str, int]) -> str:
     """``2 COMPLETED, 1 FAILED`` in a fixed order (the table and tests read it back)."""
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no jobs"
+
+
+def resources(
+    cpu_efficiency: float | None, rss_gb: float | None, gpu_mem_gb: float | None, gpu_util: float | None
+) -> str:
+    """``87% 3.0G g61G/94%``: CPU efficiency, peak RSS, GPU memory/utilisation (what accounting has)."""
+    parts = []
+    if cpu_efficiency is not None:
+        parts.append(f"{cpu_efficiency * 100:.0f}%")
+    if rss_gb is not None:
+        parts.append(f"{rss_gb:.1f}G")
+    if gpu_mem_gb is not None or gpu_util is not None:
+        util = f"/{gpu_util:.0f}%" if gpu_util is not None else ""
+        parts.append(f"g{gpu_mem_gb:.0f}G{util}" if gpu_mem_gb is not None else f"g{util[1:]}")
+    return " ".join(parts) or "-"

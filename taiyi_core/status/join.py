@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from taiyi_core.launch.manifest import Submission
 from taiyi_core.status import slurm
@@ -17,6 +18,8 @@ from taiyi_core.status.model import (
     FAILED_STATES,
     STEP_ORDER,
     WAITING_STATES,
+    EvalRow,
+    FileError,
     JobStatus,
     RundirEvidence,
     RunStatus,
@@ -109,14 +112,16 @@ def _job(
             cur.nodes,
         )
         js.restarts = len(recs) - 1
-        js.reason = cur.reason if cur.reason not in ("None", "") else None
+        # sacct keeps the last pending reason after a job has started: only a waiting job has one
+        js.reason = cur.reason if cur.reason not in ("None", "") and cur.state in WAITING_STATES else None
         js.gpu_hours, js.cpu_hours = _hours(recs)
+        _resources(js, recs)
         js.elapsed_source = "sacct"
         js.started_at = cur.start if cur.start not in _NO_TIME else None
         js.ended_at = cur.end if cur.end not in _NO_TIME else None
     if q is not None:  # the controller is fresher than accounting for live jobs
         js.state, js.source = q.state, ("sacct+squeue" if recs else "squeue")
-        js.reason = q.reason if q.reason not in ("None", "") else js.reason
+        js.reason = q.reason if q.reason not in ("None", "") and q.state in WAITING_STATES else None
         js.expected_start = q.expected_start if q.state in WAITING_STATES else None
         js.restarts = max(js.restarts, q.restarts)
         js.elapsed_s = max(js.elapsed_s or 0, q.elapsed_s)
@@ -146,6 +151,19 @@ def _job(
         js.log = ev.log_paths[0] if ev.log_paths else None
         js.failure = classify(js.state, text, log=js.log)
     return js
+
+
+def _resources(js: JobStatus, recs: list[SacctRow]) -> None:
+    """CPU efficiency (CPU time used / cores allocated x elapsed, as seff computes it) over all runs of
+    the job, and the peaks of memory and GPU use that accounting recorded for its steps."""
+    used = [r for r in recs if r.total_cpu_s is not None and r.elapsed_s > 0 and r.tres.get("cpu")]
+    if used:
+        alloc = sum(r.tres["cpu"] * r.elapsed_s for r in used)
+        js.cpu_efficiency = round(sum(r.total_cpu_s or 0.0 for r in used) / alloc, 4)
+    peak = lambda xs: max(xs) if xs else None  # noqa: E731
+    js.max_rss_gb = peak([r.max_rss_gb for r in recs if r.max_rss_gb is not None])
+    js.gpu_mem_gb = peak([r.gpu_mem_gb for r in recs if r.gpu_mem_gb is not None])
+    js.gpu_util = peak([r.gpu_util for r in recs if r.gpu_util is not None])
 
 
 def _iso(t: float) -> str:
@@ -229,14 +247,33 @@ def _sum(values: Iterable[float | None]) -> float | None:
     return round(sum(vals), 4) if vals else None
 
 
+T = TypeVar("T")
+
+
+def _shielded(errors: list[FileError], source: str, build: Callable[[], T], default: T) -> T:
+    """``build()``; content of an unexpected shape (a number where an object belongs, ...) becomes
+    an error naming ``source`` instead of ending the status view."""
+    try:
+        return build()
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        errors.append(FileError(source, f"unexpected content: {exc}"))
+        return default
+
+
 def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> RunStatus:
+    errors = facts.errors
     mode, message = _mode(facts)
-    sacct = _index(slurm.parse_sacct(facts.sacct.stdout)) if facts.sacct and facts.sacct.ok else {}
-    squeue = (
-        {r.job_id: r for r in slurm.parse_squeue(facts.squeue.stdout)}
-        if facts.squeue and facts.squeue.ok
-        else {}
-    )
+    sacct: dict[str, list[SacctRow]] = {}
+    if facts.sacct and facts.sacct.ok:
+        sacct = _shielded(errors, "sacct output", lambda: _index(slurm.parse_sacct(facts.sacct.stdout)), {})
+    squeue: dict[str, SqueueRow] = {}
+    if facts.squeue and facts.squeue.ok:
+        squeue = _shielded(
+            errors,
+            "squeue output",
+            lambda: {r.job_id: r for r in slurm.parse_squeue(facts.squeue.stdout)},
+            {},
+        )
     subs = facts.manifest.submissions
     old = _superseded(subs)
     by_step: dict[str, list[JobStatus]] = defaultdict(list)
@@ -258,17 +295,24 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
         if stage is not None and stage in facts.train:
             t = facts.train[stage]
             running = any(j.state in ACTIVE_STATES for j in jobs if not j.superseded)
-            progress = train_progress(
-                stage,
-                t.rows,
-                t.log_mtime,
-                t.checkpoints,
-                facts.now,
-                stall_after_s,
-                running,
-                summary=t.summary,
-                summary_path=t.summary_path,
+            progress = _shielded(
+                errors,
+                str(facts.run.train(stage) / "log.jsonl"),
+                lambda t=t, running=running: train_progress(
+                    t.stage,
+                    t.rows,
+                    t.log_mtime,
+                    t.checkpoints,
+                    facts.now,
+                    stall_after_s,
+                    running,
+                    summary=t.summary,
+                    summary_path=t.summary_path,
+                ),
+                None,
             )
+            if progress is not None:
+                progress.bad_log_lines = t.bad_lines
         steps.append(
             StepStatus(
                 name=name,
@@ -280,6 +324,7 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
                 progress=progress,
             )
         )
+    rows, eval_source = _eval(facts, errors)
     calls = [
         {"argv": list(c.argv), "ok": c.ok, "error": c.error or None, "seconds": round(c.seconds, 4)}
         for c in (facts.sacct, facts.squeue)
@@ -294,9 +339,11 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
         steps=steps,
         gpu_hours=_sum(s.gpu_hours for s in steps),
         cpu_hours=_sum(s.cpu_hours for s in steps),
-        eval_rows=eval_rows(facts.eval.metrics, facts.eval.scoreboard, facts.eval.source or ""),
-        eval_source=facts.eval.source,
-        data_totals=data_totals(facts.data_report),
+        eval_rows=rows,
+        eval_source=eval_source,
+        data_totals=_shielded(
+            errors, str(facts.run.data / "report.json"), lambda: data_totals(facts.data_report), None
+        ),
         manifest={
             "path": str(facts.run.manifest),
             "version": facts.manifest.version,
@@ -306,4 +353,27 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
             "submissions": len(subs),
         },
         slurm_calls=calls,
+        eval_progress=facts.eval.progress,
+        errors=errors,
     )
+
+
+def _eval(facts: Facts, errors: list[FileError]) -> tuple[list[EvalRow], str | None]:
+    """Rows of the scoreboard; of the metrics files when the scoreboard has an unexpected shape."""
+    ev = facts.eval
+    if ev.scoreboard is not None:
+        board_rows = _shielded(
+            errors, ev.source or "scoreboard", lambda: eval_rows(None, ev.scoreboard, ""), None
+        )
+        if board_rows is not None:
+            return board_rows, ev.source
+    good = []
+    for m in ev.metrics:
+        row = _shielded(
+            errors,
+            str(facts.run.eval(str(m.get("dataset"))) / "metrics.json"),
+            lambda m=m: eval_rows([m]),
+            [],
+        )
+        good.extend(row)
+    return good, (str(facts.run.root / "eval") if good else None)

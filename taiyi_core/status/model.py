@@ -35,6 +35,10 @@ class SacctRow:
     submit: str
     start: str
     end: str
+    total_cpu_s: float | None = None  # CPU time used (user + system) by all of the job's steps
+    max_rss_gb: float | None = None  # peak resident memory of any one task over the job's steps
+    gpu_mem_gb: float | None = None  # TRESUsageInMax gres/gpumem (only where the cluster accounts it)
+    gpu_util: float | None = None  # TRESUsageInMax gres/gpuutil, percent
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,11 @@ class JobStatus:
     expected_start: str | None = None
     gpu_hours: float | None = None
     cpu_hours: float | None = None
+    # resource use from accounting (None where sacct has no record of it); SCHEMA.md, "Resources"
+    cpu_efficiency: float | None = None  # 0-1
+    max_rss_gb: float | None = None
+    gpu_mem_gb: float | None = None  # TRES gres/gpumem, only on clusters that account GPU memory
+    gpu_util: float | None = None  # TRES gres/gpuutil, percent
     failure: Failure | None = None
     log: str | None = None
     # when the job ran, and where the times come from (SCHEMA.md, "Job times")
@@ -134,6 +143,8 @@ class TrainProgress:
     stage_status: str | None = None  # stage.json "status": done | stopped
     stop_reason: str | None = None
     summary: str | None = None  # path of the stage.json that was used
+    peak_gpu_mem_gb: float | None = None  # the trainer's own gpu_mem_gb log field, highest value
+    bad_log_lines: int = 0  # lines of log.jsonl that are not JSON objects (damage, or a line being written)
 
 
 @dataclass
@@ -163,6 +174,24 @@ class EvalRow:
 
 
 @dataclass
+class EvalProgress:
+    """How far evaluation of one set has come: predictions written of the set's instances."""
+
+    dataset: str
+    written: int
+    total: int | None  # None when the eval set file is not there to count
+    scored: bool  # metrics.json exists
+
+
+@dataclass
+class FileError:
+    """A file of the run that could not be read; the rest of the status is still shown."""
+
+    file: str
+    problem: str
+
+
+@dataclass
 class RunStatus:
     run: str
     root: str
@@ -177,3 +206,5 @@ class RunStatus:
     data_totals: dict[str, Any] | None
     manifest: dict[str, Any]
     slurm_calls: list[dict[str, Any]] = field(default_factory=list)
+    eval_progress: list[EvalProgress] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)

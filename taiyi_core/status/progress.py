@@ -40,6 +40,8 @@ def train_progress(
     done = bool(done_rows)
     p = TrainProgress(stage=stage, done=done)
     p.curve = [(int(r["step"]), float(r["loss"])) for r in steps if _num(r, "loss") is not None]
+    gpu_mem = [v for r in steps if (v := _num(r, "gpu_mem_gb")) is not None]
+    p.peak_gpu_mem_gb = max(gpu_mem) if gpu_mem else None
     if steps:
         last = steps[-1]
         p.step = int(last["step"])

@@ -147,14 +147,35 @@ def _eval(status: RunStatus) -> str:
     return "\n".join(out)
 
 
+def _value(v: object) -> str:
+    """A data-report value: numbers with separators, nested counts as a small table (never a dict repr)."""
+    if isinstance(v, dict):
+        rows = "".join(
+            f"<tr><th>{escape(str(k))}</th><td class='num'>{_value(x)}</td></tr>" for k, x in v.items()
+        )
+        return f"<table class='nested'>{rows}</table>"
+    if isinstance(v, list):
+        return escape(", ".join(str(x) for x in v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return escape(str(v))
+
+
 def _data(status: RunStatus) -> str:
     if not status.data_totals:
         return "<p>No data report yet.</p>"
     cells = "".join(
-        f"<tr><th>{escape(str(k))}</th><td class='num'>{escape(str(v))}</td></tr>"
+        f"<tr><th>{escape(str(k))}</th><td class='num'>{_value(v)}</td></tr>"
         for k, v in status.data_totals.items()
     )
     return f'<table id="data">{cells}</table>'
+
+
+def _errors(status: RunStatus) -> str:
+    if not status.errors:
+        return ""
+    items = "".join(f"<li><code>{escape(e.file)}</code>: {escape(e.problem)}</li>" for e in status.errors)
+    return f'<h2>Unreadable files</h2><ul id="errors" class="red">{items}</ul>'
 
 
 def render_html(status: RunStatus) -> str:
@@ -168,6 +189,7 @@ def render_html(status: RunStatus) -> str:
 · mode <b>{escape(status.mode)}</b> · preset {escape(str(status.manifest.get("preset")))}
 · profile {escape(str(status.manifest.get("profile")))}</p>
 {warn}
+{_errors(status)}
 <h2>Jobs by step</h2>
 {_jobs(status)}
 <h2>Training</h2>

@@ -75,6 +75,8 @@ def to_dict(status: RunStatus) -> dict[str, Any]:
             "source": status.eval_source,
             "summary": eval_summary(status.eval_rows),
             "rows": [dataclasses.asdict(r) for r in status.eval_rows],
+            "progress": [dataclasses.asdict(p) for p in status.eval_progress],
         },
         "data": {"totals": status.data_totals} if status.data_totals is not None else None,
+        "errors": [dataclasses.asdict(e) for e in status.errors],
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from taiyi_core.evaluate.board_view import scoreboard_table
 from taiyi_core.status import fmt
-from taiyi_core.status.evaluation import eval_summary
+from taiyi_core.status.evaluation import board_rows, eval_summary
 from taiyi_core.status.model import FAILED_STATES, WAITING_STATES, JobStatus, RunStatus, StepStatus
 from taiyi_core.status.render_json import totals
 
@@ -64,6 +65,10 @@ def _progress_line(step: StepStatus) -> Text | None:
         t.append(f"  ckpt {p.last_checkpoint} ({fmt.duration(p.last_checkpoint_age_s)} ago)")
     if p.last_log_age_s is not None:
         t.append(f"  last log {fmt.duration(p.last_log_age_s)} ago")
+    if p.peak_gpu_mem_gb is not None:
+        t.append(f"  peak GPU mem {p.peak_gpu_mem_gb:.1f} GiB (trainer)")
+    if p.bad_log_lines:
+        t.append(f"  {p.bad_log_lines} unreadable log line(s)", style="yellow")
     if p.stalled:
         t.append("  STALLED", style="bold red")
     return t
@@ -78,6 +83,7 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
     table.add_column("Rst", justify="right", no_wrap=True)
     table.add_column("GPU h", justify="right", no_wrap=True)
     table.add_column("CPU h", justify="right", no_wrap=True)
+    table.add_column("CPU% RSS GPU", justify="right", no_wrap=True)
     table.add_column("Counts / reason / failure", ratio=1)
     for step in status.steps:
         table.add_row(
@@ -87,11 +93,12 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
             str(sum(j.restarts for j in step.jobs)),
             fmt.hours(step.gpu_hours),
             fmt.hours(step.cpu_hours),
+            "",
             Text(fmt.counts_text(step.counts), style="bold"),
         )
         line = _progress_line(step)
         if line is not None:
-            table.add_row("", "", "", "", "", "", line)
+            table.add_row("", "", "", "", "", "", "", line)
         jobs = sorted(step.jobs, key=_job_order)
         shown = jobs if max_jobs is None else jobs[:max_jobs]
         for j in shown:
@@ -105,13 +112,14 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
                 str(j.restarts),
                 fmt.hours(j.gpu_hours),
                 fmt.hours(j.cpu_hours),
+                fmt.resources(j.cpu_efficiency, j.max_rss_gb, j.gpu_mem_gb, j.gpu_util),
                 _detail(j),
             )
-        if len(jobs) > len(shown):
-            table.add_row(
-                "", "", "", "", "", "", Text(f"… {len(jobs) - len(shown)} more (--all)", style="dim")
-            )
-        table.add_section()
+        if len(jobs) > len(shown) and shown:  # with no jobs listed the counts say it all
+            more = Text(f"… {len(jobs) - len(shown)} more (--all)", style="dim")
+            table.add_row("", "", "", "", "", "", "", more)
+        if max_jobs != 0:
+            table.add_section()
     tot = totals(status)
     table.add_row(
         Text("total", style="bold"),
@@ -120,49 +128,61 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
         "",
         fmt.hours(tot["gpu_hours"]),
         fmt.hours(tot["cpu_hours"]),
+        "",
         Text(f"{tot['jobs']} jobs: {fmt.counts_text(tot['states'])}", style="bold"),
     )
     return table
 
 
 def eval_table(status: RunStatus) -> Table | None:
+    """The scoreboard, rendered as ``taiyi eval report`` renders it (evaluate.board_view)."""
     if not status.eval_rows:
         return None
     s = eval_summary(status.eval_rows)
-    table = Table(title=f"evaluation ({status.eval_source})")
-    for col in ("Dataset", "Lang", "Task", "Metric", "n", "Score", "Taiyi", "Δ Taiyi", "SOTA (model)"):
-        table.add_column(col, justify="right" if col in ("n", "Score", "Taiyi", "Δ Taiyi") else "left")
-    for r in status.eval_rows:
-        delta = Text("-")
-        if r.score is not None and r.taiyi is not None:
-            d = r.score - r.taiyi
-            delta = Text(f"{d:+.1f}", style="green" if d >= 0 else "red")
-        sota = f"{r.sota:.1f} ({r.sota_model})" if r.sota is not None else "-"
-        table.add_row(
-            r.dataset,
-            r.lang or "",
-            r.task or "",
-            r.metric,
-            str(r.n) if r.n is not None else "-",
-            fmt.number(r.score),
-            fmt.number(r.taiyi),
-            delta,
-            sota,
-        )
+    averages = []
     if s["matched_to_paper"]:
-        table.add_section()
-        table.add_row(
-            f"mean of {s['matched_to_paper']} matched",
-            "",
-            "",
-            "",
-            "",
-            fmt.number(s["mean_score"]),
-            fmt.number(s["mean_taiyi"]),
-            "",
-            fmt.number(s["mean_sota"]),
+        averages.append(
+            {
+                "label": f"mean of {s['matched_to_paper']} matched",
+                "ours": s["mean_score"],
+                "taiyi": s["mean_taiyi"],
+                "delta_taiyi": (
+                    round(s["mean_score"] - s["mean_taiyi"], 1)
+                    if s["mean_score"] is not None and s["mean_taiyi"] is not None
+                    else None
+                ),
+                "chatgpt_gpt35": s["mean_chatgpt"],
+                "sota": s["mean_sota"],
+            }
         )
-    return table
+    return scoreboard_table(
+        f"Scoreboard · run {status.run} ({status.eval_source})", board_rows(status.eval_rows), averages
+    )
+
+
+def eval_progress_line(status: RunStatus) -> Text | None:
+    """Predictions written of each set's total; a scored set is marked done."""
+    if not status.eval_progress:
+        return None
+    t = Text("eval progress: ", style="bold")
+    for i, p in enumerate(status.eval_progress):
+        if i:
+            t.append("  ")
+        total = "?" if p.total is None else str(p.total)
+        t.append(f"{p.dataset} {p.written}/{total}", style="green" if p.scored else "")
+        if p.scored:
+            t.append(" ✓", style="green")
+    return t
+
+
+def errors_block(status: RunStatus) -> Text | None:
+    """Files of the run that could not be read: named, with the problem; the rest is still shown."""
+    if not status.errors:
+        return None
+    t = Text(f"{len(status.errors)} unreadable file(s) — shown without them:", style="bold red")
+    for e in status.errors:
+        t.append(f"\n  ! {e.file}: {e.problem}", style="red")
+    return t
 
 
 def data_line(status: RunStatus) -> Text | None:
@@ -184,12 +204,34 @@ def header(status: RunStatus) -> Text:
     return t
 
 
-def render(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> RenderableType:
-    parts: list[RenderableType] = [header(status), jobs_table(status, max_jobs)]
-    et = eval_table(status)
-    if et is not None:
-        parts.append(et)
-    dl = data_line(status)
-    if dl is not None:
-        parts.append(dl)
-    return Group(*parts)
+def render(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS, scores: bool = True) -> RenderableType:
+    """Header, errors, jobs by step, evaluation progress, scoreboard (unless ``scores`` is off), data."""
+    parts: list[RenderableType | None] = [
+        header(status),
+        errors_block(status),
+        jobs_table(status, max_jobs),
+        eval_progress_line(status),
+        eval_table(status) if scores else None,
+        data_line(status),
+    ]
+    return Group(*(p for p in parts if p is not None))
+
+
+def _height(console: Console, renderable: RenderableType) -> int:
+    return len(console.render_lines(renderable, console.options, pad=False))
+
+
+def render_to_fit(
+    status: RunStatus, console: Console, max_jobs: int | None = DEFAULT_MAX_JOBS
+) -> RenderableType:
+    """The fullest view that fits the console's height (for ``--watch``): first fewer jobs per step,
+    then no scoreboard; every step row and the header always stay."""
+    limits = (
+        [max_jobs] if max_jobs is not None and max_jobs <= 0 else [max_jobs, *range(max_jobs or 12, -1, -1)]
+    )
+    for scores in (True, False):
+        for limit in dict.fromkeys(limits):
+            view = render(status, limit, scores=scores)
+            if _height(console, view) <= console.height:
+                return view
+    return render(status, 0, scores=False)

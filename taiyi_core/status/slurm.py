@@ -1,13 +1,17 @@
 """SLURM text in, rows out: the exact sacct/squeue formats we request and pure parsers for them.
 
 One ``sacct`` and one ``squeue`` call cover a whole run. sacct is asked with ``-D`` (duplicates) so
-that a requeued job shows each of its runs: the older ones count as restarts and as spent cost.
+that a requeued job shows each of its runs: the older ones count as restarts and as spent cost. It
+is asked without ``-X`` because peak memory (MaxRSS) and GPU use (TRESUsageInMax ``gres/gpumem``,
+``gres/gpuutil``, where the cluster accounts them) are recorded per job step; step rows are folded
+into their job's row (the peak over its steps), never listed as jobs.
 Pending array tasks that SLURM has not split yet come back as one row ``123_[4-7,9%2]``; they are
 expanded here to one row per task.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -26,7 +30,12 @@ SACCT_FIELDS = (
     "Submit",
     "Start",
     "End",
+    "TotalCPU",
+    "MaxRSS",
+    "TRESUsageInMax",
 )
+# Resource use lives on job steps (``123.batch``, ``123.0``): they are folded into their job's row.
+STEP_RESOURCE_FIELDS = ("MaxRSS", "TRESUsageInMax")
 SQUEUE_FIELDS = (
     "JobArrayID",
     "State",
@@ -41,8 +50,8 @@ SQUEUE_FIELDS = (
 
 
 def sacct_argv(job_ids: Iterable[str]) -> list[str]:
-    """sacct for the given jobs: allocations only (-X), every requeued run (-D), parsable, no header."""
-    return ["sacct", "-n", "-P", "-X", "-D", "-j", ",".join(job_ids), f"--format={','.join(SACCT_FIELDS)}"]
+    """sacct for the given jobs and their steps, every requeued run (-D), parsable, no header."""
+    return ["sacct", "-n", "-P", "-D", "-j", ",".join(job_ids), f"--format={','.join(SACCT_FIELDS)}"]
 
 
 def squeue_argv(job_ids: Iterable[str]) -> list[str]:
@@ -96,6 +105,18 @@ def parse_duration(text: str) -> int | None:
     return days * 86400 + secs
 
 
+def parse_cpu_time(text: str) -> float | None:
+    """sacct TotalCPU ``[D-][HH:]MM:SS[.mmm]`` in seconds (None when empty)."""
+    text = text.strip()
+    if not text or not text[0].isdigit():
+        return None
+    whole, _, frac = text.partition(".")
+    secs = parse_duration(whole)
+    if secs is None:
+        return None
+    return secs + (float(f"0.{frac}") if frac.isdigit() else 0.0)
+
+
 def parse_limit_minutes(text: str) -> int | None:
     """sacct TimelimitRaw: minutes, or a word (UNLIMITED, Partition_Limit) meaning no number."""
     text = text.strip()
@@ -132,9 +153,15 @@ def _state_word(text: str) -> str:
     return text.strip().split(" ", 1)[0].upper() or "UNKNOWN"
 
 
+def _peak(values: list[float]) -> float | None:
+    return max(values) if values else None
+
+
 def parse_sacct(text: str) -> list[SacctRow]:
-    """Rows of ``sacct_argv`` output; array ranges expanded; malformed lines raise naming the line."""
+    """Rows of ``sacct_argv`` output; array ranges expanded; step rows folded into their job's row
+    (peak MaxRSS and GPU TRES over the steps); malformed lines raise naming the line."""
     rows: list[SacctRow] = []
+    steps: dict[str, list[tuple[float | None, dict[str, float]]]] = {}
     n = len(SACCT_FIELDS)
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -145,7 +172,14 @@ def parse_sacct(text: str) -> list[SacctRow]:
                 f"sacct output line {lineno}: expected {n} '|'-separated fields "
                 f"({','.join(SACCT_FIELDS)}), got {len(cols)}: {line[:200]!r}"
             )
-        jid, raw, state, exit_code, elapsed, limit, nodes, tres, reason, submit, start, end = cols
+        jid, raw, state, exit_code, elapsed, limit, nodes, tres, reason, submit, start, end = cols[:12]
+        total_cpu, max_rss, usage = cols[12:]
+        if "." in jid:  # a job step: 123.batch, 123_4.0, 123.extern
+            rss = parse_tres(f"mem={max_rss}").get("mem") if max_rss.strip() else None
+            if rss is not None and max_rss.strip()[-1].isdigit():
+                rss /= 1024**3  # a bare MaxRSS is bytes
+            steps.setdefault(jid.split(".", 1)[0], []).append((rss, parse_tres(usage)))
+            continue
         for one in expand_job_id(jid):
             rows.append(
                 SacctRow(
@@ -161,9 +195,19 @@ def parse_sacct(text: str) -> list[SacctRow]:
                     submit=submit,
                     start=start,
                     end=end,
+                    total_cpu_s=parse_cpu_time(total_cpu),
                 )
             )
-    return rows
+    return [_with_steps(r, steps.get(r.job_id, [])) for r in rows]
+
+
+def _with_steps(row: SacctRow, steps: list[tuple[float | None, dict[str, float]]]) -> SacctRow:
+    if not steps:
+        return row
+    rss = _peak([r for r, _ in steps if r is not None])
+    gpu_mem = _peak([u["gres/gpumem"] for _, u in steps if "gres/gpumem" in u])
+    gpu_util = _peak([u["gres/gpuutil"] for _, u in steps if "gres/gpuutil" in u])
+    return dataclasses.replace(row, max_rss_gb=rss, gpu_mem_gb=gpu_mem, gpu_util=gpu_util)
 
 
 def parse_squeue(text: str) -> list[SqueueRow]:

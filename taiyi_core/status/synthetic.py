@@ -86,8 +86,15 @@ def make_run(root: Path, n: int, seed: int = 0, first_job: int = 70000) -> tuple
         sacct.append(
             f"{jid}|{job}|{state}|{'1:0' if state == 'FAILED' else '0:0'}|{elapsed}|240|1|"
             f"{tres if state != 'PENDING' else ''}|{'Resources' if state == 'PENDING' else 'None'}|"
-            "2026-11-20T00:00:00|2026-11-20T00:01:00|2026-11-20T01:00:00"
+            "2026-11-20T00:00:00|2026-11-20T00:01:00|2026-11-20T01:00:00|"
+            f"{'' if state == 'PENDING' else f'{elapsed * 6 // 60:02d}:{elapsed * 6 % 60:02d}.120'}||"
         )
+        if state not in ("PENDING",):  # the batch step carries the peak memory
+            gpu = ",gres/gpumem=60G,gres/gpuutil=91" if step.startswith("stage") else ""
+            sacct.append(
+                f"{jid}.batch|{job}.batch|{state}|0:0|{elapsed}||1|cpu=8,mem=0,node=1||||||"
+                f"{rng.randint(1, 60)}G|cpu=00:01:00,mem={rng.randint(1, 60)}G{gpu}"
+            )
         if state in ("RUNNING", "PENDING"):
             reason = "None" if state == "RUNNING" else "Resources"
             squeue.append(

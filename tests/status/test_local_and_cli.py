@@ -99,8 +99,10 @@ def test_cli_errors_are_clear(tmp_path):
     assert res.exit_code == 1 and "no runs under" in res.output
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text('{"version": 1}')
-    res = runner.invoke(cli.app, ["broken", "--runs-root", str(tmp_path)])
-    assert res.exit_code == 1 and "not a valid run manifest" in res.output
+    res = runner.invoke(cli.app, ["broken", "--runs-root", str(tmp_path)])  # a damaged run is still shown
+    assert res.exit_code == 0 and "not a valid run manifest" in res.output and "manifest.json" in res.output
+    res = runner.invoke(cli.app, ["nosuchrun", "--runs-root", str(tmp_path)])
+    assert res.exit_code == 1 and "no such run" in res.output
     res = runner.invoke(cli.app, ["x", "--watch", "--json"])
     assert res.exit_code == 2
 

@@ -29,8 +29,8 @@ def _table_counts(text: str) -> dict[str, dict[str, int]]:
     out = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.split("│")]
-        if len(cells) > 7 and cells[1] and cells[2] and cells[3] == "":
-            counts = dict((s, int(n)) for n, s in re.findall(r"(\d+) ([A-Z_]+)", cells[7]))
+        if len(cells) > 8 and cells[1] and cells[2] and cells[3] == "":
+            counts = dict((s, int(n)) for n, s in re.findall(r"(\d+) ([A-Z_]+)", cells[8]))
             out[cells[1]] = {"state": cells[2], "counts": counts}
     return out
 
@@ -68,6 +68,7 @@ def test_json_shape(fixture_run):
         "steps",
         "eval",
         "data",
+        "errors",
     }
     job = next(j for s in obj["steps"] for j in s["jobs"] if j["job_id"] == "48377_3")
     assert job["failure"]["kind"] == "gpu_oom" and job["state"] == "FAILED"
@@ -107,5 +108,29 @@ def test_500_jobs_render_under_a_second(tmp_path):
     json.dumps(to_dict(st))
     elapsed = time.perf_counter() - t0
     assert sum(sum(s.counts.values()) for s in st.steps) == 500
+    assert st.errors == []  # the synthetic sacct text (with step rows) parses
+    assert any(j.max_rss_gb for s in st.steps for j in s.jobs)
     assert "FAILED" in text
     assert elapsed < 1.0, f"500-job status took {elapsed:.2f} s"
+
+
+def test_status_and_eval_report_print_one_scoreboard(fixture_run):
+    """The scoreboard in taiyi-status is the table `taiyi eval report` prints: same columns, same cells."""
+    from typer.testing import CliRunner
+
+    from taiyi_core.evaluate.board_view import COLUMNS
+    from taiyi_core.evaluate.commands import app as eval_app
+
+    st = build_status(collect(fixture_run.run, now=fixture_run.now, query=fixture_run.query))
+    status_text = _text(st)
+    res = CliRunner().invoke(eval_app, ["report", "--run", str(fixture_run.run.root)], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+
+    def header(text: str) -> list[str]:
+        line = next(ln for ln in text.splitlines() if "┃ set " in ln)
+        return [c.strip() for c in line.split("┃") if c.strip()]
+
+    assert header(status_text) == header(res.output) == list(COLUMNS)
+    bc5 = [ln for ln in res.output.splitlines() if "│ bc5cdr_chem" in ln]  # the report keys by reference name
+    assert bc5 and "78.1" in bc5[0] and "80.2" in bc5[0] and "-2.1" in bc5[0]
+    assert any("BC5CDR-Chem" in ln and "78.1" in ln and "-2.1" in ln for ln in status_text.splitlines())

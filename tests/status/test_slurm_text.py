@@ -10,6 +10,7 @@ from .conftest import DATA
 
 
 def test_real_devcluster_sacct_capture():
+    """Captured with the 12 allocation fields of an earlier version; the 3 resource fields appended empty."""
     rows = slurm.parse_sacct((DATA / "sacct_devcluster.txt").read_text())
     by = {}
     for r in rows:
@@ -81,7 +82,7 @@ def test_malformed_squeue_line_is_named():
 
 def test_argv_is_one_call_with_requested_fields():
     argv = slurm.sacct_argv(["1", "2_3"])
-    assert argv[:6] == ["sacct", "-n", "-P", "-X", "-D", "-j"] and argv[6] == "1,2_3"
+    assert argv[:5] == ["sacct", "-n", "-P", "-D", "-j"] and argv[5] == "1,2_3"  # no -X: steps carry MaxRSS
     assert argv[-1] == "--format=" + ",".join(slurm.SACCT_FIELDS)
     q = slurm.squeue_argv(["1"])
     assert "-r" in q and q[-1].startswith("JobArrayID:|,State:|,Reason:|")
