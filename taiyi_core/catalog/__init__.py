@@ -1,7 +1,8 @@
 """The dataset catalog: Taiyi's 140 datasets (+ the extra mix sources) as YAML data, validated here.
 
-``load_catalog()`` reads ``datasets_zh.yaml``, ``datasets_en.yaml`` and ``extra_sources.yaml`` beside
-this file (field reference: README.md in this folder). Reader and task names are checked against the
+``load_catalog()`` reads ``datasets_zh.yaml``, ``datasets_en.yaml``, ``extra_sources.yaml`` and
+``benchmark_sets.yaml`` (BLURB sets outside Taiyi's table) beside this file (field reference: README.md
+in this folder). Reader and task names are checked against the
 fixed lists of the contracts (kept here as constants so the catalog does not import the registries).
 Any invalid entry raises :class:`CatalogError` naming the YAML file, the dataset and the key.
 """
@@ -21,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from taiyi_core.catalog.download import Download
 
 CATALOG_DIR = Path(__file__).resolve().parent
-DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml")
+DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml", "benchmark_sets.yaml")
 
 # Fixed by the contracts (taiyi_core/formats and taiyi_core/tasks register exactly these names).
 READER_NAMES = (
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm",
 )
 TASK_NAMES = (
     "ner", "re", "ee", "norm", "tc", "sts", "mcqa", "yesno", "qa", "cqa", "dialogue", "mt", "t2t", "report",
@@ -51,7 +52,7 @@ Task = Literal[
 ]
 ReaderName = Literal[
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm",
 ]
 Language = Literal["en", "zh", "multi"]
 Role = Literal["train", "eval", "both", "none"]

@@ -113,7 +113,7 @@ def sniff(path: Path, ds: Dataset) -> str | None:
     if suffix in (".ann", ".a1", ".a2", ".rel"):
         return _sniff_brat(path)
     if ds.reader == "brat" and suffix == ".txt":
-        return _sniff_brat_document(path, opts.get("suffixes") or [".ann"])
+        return _sniff_brat_document(path, opts.get("suffixes") or [".ann"], opts.get("annotations_in", "."))
     encoding = opts.get("encoding", "utf-8")
     if suffix == ".xml":
         return _sniff_xml(path)
@@ -271,7 +271,7 @@ def _sniff_brat(path: Path) -> str | None:
     return None
 
 
-def _sniff_brat_document(txt: Path, suffixes: list[str]) -> str | None:
+def _sniff_brat_document(txt: Path, suffixes: list[str], annotations_in: str = ".") -> str | None:
     """A brat/BioNLP-ST document: its text decodes and the annotation files beside it look like standoff.
 
     Only the first suffix is required: BioNLP-ST test releases hold back the ``.a2`` files.
@@ -280,7 +280,7 @@ def _sniff_brat_document(txt: Path, suffixes: list[str]) -> str | None:
     if reason:
         return reason
     for n, suffix in enumerate(suffixes):
-        ann = txt.with_suffix(suffix)
+        ann = (txt.parent / annotations_in / txt.name).with_suffix(suffix)
         if not ann.is_file():
             if n == 0:
                 return f"no matching annotation file {ann.name}"

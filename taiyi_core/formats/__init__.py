@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from taiyi_core.formats.base import Quarantined, Reader, ReaderError
+from taiyi_core.formats.bc2gm import Bc2gmReader
 from taiyi_core.formats.bioc_json import BiocJsonReader
 from taiyi_core.formats.bioc_xml import BiocXmlReader
+from taiyi_core.formats.biocreative_tsv import BiocreativeTsvReader
 from taiyi_core.formats.brat import BratReader
 from taiyi_core.formats.cblue import CblueReader
 from taiyi_core.formats.conll import ConllReader
@@ -33,6 +35,8 @@ READERS: dict[str, Reader] = {
         ConllReader(),
         PpiXmlReader(),
         N2c2XmlReader(),
+        BiocreativeTsvReader(),
+        Bc2gmReader(),
     )
 }
 

@@ -10,6 +10,7 @@ entry must say ``verified: false`` with why; the others must say ``verified: tru
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -423,6 +424,23 @@ CASES: list[Case] = [
     ),
 ]
 
+# BC2GM (benchmark_sets.yaml): the packages unpack to train/ and test/; records = lines of *.in,
+# mentions = lines of GENE.eval (the sample keeps the eval lines of the cut sentences)
+BC2GM_LAYOUT = {
+    f"{split}/{name}": f"bc2gm/{split}/{cut}"
+    for split, n in (("train", 200), ("test", 100))
+    for name, cut in (
+        (f"{split}.in", f"{split}.first{n}.in"),
+        ("GENE.eval", f"GENE.first{n}sent.eval"),
+        ("ALTGENE.eval", f"ALTGENE.first{n}sent.eval"),
+    )
+}
+CASES.append(
+    Case(
+        "bc2gm", "bc2gm", BC2GM_LAYOUT, {"train": Counts(200, mentions=93), "test": Counts(100, mentions=126)}
+    )
+)
+
 # dataset -> the sample folder it was checked against; these entries must say verified: false + why
 UNVERIFIED: dict[str, str] = {
     "seth_corpus": "seth_corpus",  # texts only in corpus.txt (PMID<TAB>text): needs the split prepare step
@@ -448,6 +466,10 @@ UNVERIFIED: dict[str, str] = {
 }
 
 
+# entries whose release has no sample here at all (verified: false, why says what was looked for)
+NO_SAMPLE = ("chemprot",)
+
+
 def _sample_folders() -> set[str]:
     return {p.name for p in SHARED_SAMPLES.iterdir() if p.is_dir()} if SHARED_SAMPLES.is_dir() else set()
 
@@ -469,11 +491,11 @@ def test_verified_flags_match_the_cases():
                 f"{case.dataset}: expected verified: true, verified_with: {case.sample} "
                 f"(has {ds.verified}, {ds.verified_with})"
             )
-    for name in UNVERIFIED:
+    for name in [*UNVERIFIED, *NO_SAMPLE]:
         ds = CATALOG.get(name)
         if ds.verified is not False or not ds.why:
             problems.append(f"{name}: expected verified: false with why (has {ds.verified})")
-    checked = {c.dataset for c in CASES} | set(UNVERIFIED)
+    checked = {c.dataset for c in CASES} | set(UNVERIFIED) | set(NO_SAMPLE)
     stray = [ds.name for ds in CATALOG if ds.verified is not None and ds.name not in checked]
     problems += [f"{n}: has a verified flag but no case here" for n in stray]
     assert not problems, "\n".join(problems)
@@ -568,3 +590,38 @@ def test_tmvar_variants_are_one_id_each(tmp_path, shared_samples):
     per_type = Counter((e.type, n.db) for rec in tally.items for e in rec.entities for n in e.normalized)
     # awk -F'\t' 'NF>=6 {print $5}' | sort | uniq -c: 56 DNAMutation, 45 ProteinMutation, 32 SNP (rs ids)
     assert per_type == {("DNAMutation", "tmVar"): 56, ("ProteinMutation", "tmVar"): 45, ("SNP", "dbSNP"): 32}
+
+
+def test_bc2gm_every_altgene_line_is_kept(tmp_path, shared_samples):
+    """wc -l ALTGENE.*.eval: 48 (train), 87 (test); each lands on the GENE mention(s) it overlaps or
+    in the record's unattached list, none is dropped."""
+    for split, lines in (("train", 48), ("test", 87)):
+        tally = _one("bc2gm", tmp_path / split, shared_samples, split)
+        kept = set()
+        for rec in tally.items:
+            for ent in rec.entities:
+                kept |= {(rec.id, tuple(s)) for s in json.loads(ent.attributes.get("alternatives", "[]"))}
+            kept |= {(rec.id, tuple(s)) for s in json.loads(rec.meta.get("unattached_alternatives", "[]"))}
+        assert len(kept) == lines, split
+
+
+def test_chemdner_annotations_reslice_on_real_texts(tmp_path, shared_samples):
+    """CHEMDNER's annotations TSV (release bytes: 9 training PMIDs, 91 lines) read through the entry.
+
+    The release's training.abstracts.txt is not here; its lines are rebuilt in tmp from the brat copy of
+    the same 9 documents (title = the first line, abstract = the rest), so the T/A offsets of the real
+    annotation file are checked against real texts. Counts: ``wc -l`` = 91, ``cut -f1 | sort -u`` = 9."""
+    folder = tmp_path / "chemdner"
+    folder.mkdir()
+    rows = []
+    for txt in sorted((shared_samples / "chemdner" / "brat_from_hiroto0227").glob("*.txt")):
+        title, _, abstract = txt.read_text(encoding="utf-8").rstrip("\n").partition("\n")
+        rows.append(f"{txt.stem}\t{title}\t{abstract}\n")
+    (folder / "training.abstracts.txt").write_text("".join(rows), encoding="utf-8")
+    (folder / "training.annotations.txt").symlink_to(
+        shared_samples / "chemdner" / "training.annotations.hiroto9pmids.txt"
+    )
+    tally = read_split(CATALOG.get("chemdner"), tmp_path, "train")
+    assert (tally.records, tally.quarantined, tally.mentions) == (9, 0, 91), tally.reasons[:3]
+    types = Counter(e.type for rec in tally.items for e in rec.entities)
+    assert types == {"TRIVIAL": 41, "SYSTEMATIC": 17, "FAMILY": 14, "ABBREVIATION": 12, "FORMULA": 7}
