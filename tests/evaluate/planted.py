@@ -134,14 +134,17 @@ def score_all_plants(rows: list[dict]) -> dict[str, dict[str, float | None]]:
 
 
 def real_sets() -> dict[str, list[dict]]:
-    """The BC5CDR sample's three eval views and the NCBI-disease eval set on the NCBI-format fixture."""
+    """The BC5CDR sample's three eval views, NCBI-disease on the NCBI-format fixture (no sample of it
+    in ../shared), and CMeEE-V2's dev sample."""
     bc5 = read_records("bc5cdr", [SAMPLES / "bc5cdr" / "CDR_sample.PubTator.txt"])
     ncbi = read_records("ncbi_disease", [FIXTURES / "raw" / "pubtator" / "ncbi_disease_format.PubTator.txt"])
+    cmeee = read_records("cmeee_v2", [SAMPLES / "cmeee_v2" / "CMeEE-V2_dev.first200.json"], split="dev")
     return {
         "bc5cdr_chem (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_chem", bc5),
         "bc5cdr_dise (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_dise", bc5),
         "bc5cdr_re CID (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_re", bc5),
         "ncbi_disease (fixture, 2 docs)": eval_rows("ncbi_disease", "ncbi_disease", ncbi),
+        "cmeee_v2 (dev sample, 200 records; nested entities)": eval_rows("cmeee_v2", "cmeee_v2", cmeee),
     }
 
 
