@@ -340,7 +340,16 @@ def download_hint(ds: Dataset, raw_dir: Path) -> list[str]:
     """Human instructions: where to get the data and exactly where to put it."""
     access = {"public": "public download", "registration": "needs an account / registration",
               "dua": "needs a signed data-use agreement (DUA)"}[ds.access]
-    lines = [f"get it from {ds.url} ({access}; licence: {ds.licence})"]
+    dl = ds.download
+    if ds.access == "public" and dl is not None and dl.fetchable:
+        steps = f" (downloads the pinned files, then converts: {', '.join(c.step for c in dl.convert)})" \
+            if dl.convert else " (downloads the pinned files)"
+        lines = [f"fetch it: taiyi data fetch {ds.name}{steps}; licence: {ds.licence}"]
+    else:
+        lines = [f"get it from {ds.url} ({access}; licence: {ds.licence})"]
+        if dl is not None and dl.by_hand and ds.access == "public":
+            lines.append(f"not fetched automatically: {dl.by_hand}")
+        lines.append(f"then: taiyi data add {ds.name} PATH (checks, unpacks, converts what you downloaded)")
     if ds.prepare:
         lines.append(f"then: {ds.prepare}")
     for split in ds.files:

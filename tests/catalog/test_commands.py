@@ -137,7 +137,7 @@ def test_check_table_prints_instructions_without_traceback(raw):
     assert "present: 2" in out and "malformed: 2" in out
     assert "how to get the missing datasets" in out
     assert f"{raw}/pubmed_qa/test_set.json" in out
-    assert "split_dataset.py" in out  # the prepare step for PubMedQA
+    assert "taiyi data fetch pubmed_qa" in out and "pubmedqa_pqal_split" in out  # the split is code now
 
 
 def test_check_all_missing_when_raw_dir_absent(tmp_path):
