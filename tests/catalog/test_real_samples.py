@@ -625,3 +625,31 @@ def test_chemdner_annotations_reslice_on_real_texts(tmp_path, shared_samples):
     assert (tally.records, tally.quarantined, tally.mentions) == (9, 0, 91), tally.reasons[:3]
     types = Counter(e.type for rec in tally.items for e in rec.entities)
     assert types == {"TRIVIAL": 41, "SYSTEMATIC": 17, "FAMILY": 14, "ABBREVIATION": 12, "FORMULA": 7}
+
+
+def test_show_prints_whether_an_entry_was_verified():
+    from typer.testing import CliRunner
+
+    from taiyi_core.catalog.commands import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", "cmeie_v2"], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert "verified on a real release" in shown.output
+    assert "yes, with shared/samples/cmeie_v2/CMeIE-V2_dev.first200.jsonl" in shown.output
+    shown = runner.invoke(app, ["show", "cmedqa2"], env={"COLUMNS": "400"})
+    assert "no: only the candidate id lists" in shown.output
+    data = runner.invoke(app, ["show", "imcs_v2_ner", "--json"]).output
+    assert '"verified": false' in data and "PromptCBLUE" in data
+
+
+def test_ppi_type_attributes_that_are_not_types(tmp_path, shared_samples):
+    """LLL's type attribute is a role (agent/target), HPRD50's an HPRD id list joined by '||'."""
+    lll = _one("lll", tmp_path / "lll", shared_samples, "train")
+    roles = Counter(e.attributes.get("role") for rec in lll.items for e in rec.entities)
+    types = {e.type for rec in lll.items for e in rec.entities}
+    # tr '\r' '\n' < LLL-*.xml | grep -o 'type="[a-z/]*"' | sort | uniq -c (entity lines only)
+    assert types == {"gene"} and roles == {"agent": 108, "target": 122, "agent/target": 9}
+    hprd = _one("hprd50", tmp_path / "hprd", shared_samples, "test")
+    norms = [n for rec in hprd.items for e in rec.entities for n in e.normalized]
+    assert norms and {n.db for n in norms} == {"HPRD"} and all(n.id.startswith("pm") for n in norms)
