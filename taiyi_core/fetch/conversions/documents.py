@@ -42,24 +42,3 @@ def split_line_documents(folder: Path, source: str, out_dir: str, suffix: str = 
         raise FetchError(f"{matches[0].name} holds no document line")
     return written
 
-
-@conversion("move_files")
-def move_files(folder: Path, pattern: str, to: str) -> list[str]:
-    """Move the files matching ``pattern`` into the folder ``to``.
-
-    SETH's copy of Verspoor 2013 keeps the .ann files in annotations/, away from the .txt files in
-    corpus/ that the brat reader pairs them with.
-    """
-    found = sorted(p for p in folder.glob(pattern) if p.is_file())
-    if not found:
-        raise FetchError(f"{pattern!r} matches no file under {folder}")
-    target = folder / to
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in found:
-        dest = target / path.name
-        if dest.exists():
-            raise FetchError(f"{path.name}: {to}/{path.name} exists already")
-        path.rename(dest)
-        written.append(f"{to}/{path.name}")
-    return written
