@@ -334,3 +334,33 @@ def test_options_never_depend_on_the_record(cdr):
     seen = {tuple(rnd.render_view(r, load_views()["bc5cdr"], rv, seed)[0]["meta"]["types"])
             for seed, r in enumerate(random.Random(0).sample(cdr, 10))}  # fmt: skip
     assert seen == {("Chemical", "Disease")}
+
+
+@pytest.mark.parametrize(
+    ("dataset", "eval_set", "raw"),
+    [
+        ("ncbi_disease", "ncbi_disease", {"SpecificDisease", "DiseaseClass", "Modifier", "CompositeMention"}),
+        ("chemdner", "chemdner", {"ABBREVIATION", "FAMILY", "FORMULA", "IDENTIFIER", "MULTIPLE", "SYSTEMATIC",
+                                  "TRIVIAL", "NO CLASS"}),  # fmt: skip
+    ],
+)
+def test_many_to_one_maps_keep_every_source_type(dataset, eval_set, raw):
+    """The catalog's maps send 4 (NCBI-disease) / 8 (CHEMDNER) raw classes to one type: the eval view and
+    the training view both ask for all of them (the old inversion kept one: CompositeMention, NO CLASS)."""
+    v = load_views()[dataset]
+    es = next(e for e in v.eval_sets if e.name == eval_set)
+    for opts in (v.render_options("ner", eval_set=es), v.render_options("ner")):
+        assert raw <= set(opts["types"]), opts["types"]
+    rv = rnd.eval_view(v, es)
+    text = " ".join(sorted(raw))
+    ents, pos = [], 0
+    for i, t in enumerate(sorted(raw)):
+        ents.append({"id": f"T{i}", "type": t, "text": t, "spans": [(pos, pos + len(t))]})
+        pos += len(t) + 1
+    from taiyi_core.schema import KBRecord
+
+    rec = KBRecord(id="d", dataset=dataset, split="test", lang="en", source={"file": "f"}, document_id="d",
+                   text=text, entities=ents)  # fmt: skip
+    [row] = rnd.render_view(rec, v, rv, seed=0)
+    [(shown, mentions)] = get_task("ner").parse(row["target"], "en").value.items()
+    assert len(mentions) == len(raw) and row["meta"]["types"] == [shown]
