@@ -43,6 +43,7 @@ def add_dataset(ds: Dataset, path: Path, raw_dir: Path) -> Outcome:
     staging.mkdir(parents=True)
     try:
         written, files_rec = _unpack_into(ds, path, staging)
+        written = _lift_single_folder(ds, staging, written)
         written += convert.run_steps(ds.name, ds.download.convert if ds.download else [], staging)
         _require_some_match(ds, path, staging)
         record.write(staging, ds, files_rec, None, written, how="add")
@@ -73,10 +74,27 @@ def _unpack_into(ds: Dataset, path: Path, staging: Path) -> tuple[list[str], dic
     return out, files_rec
 
 
+def _lift_single_folder(ds: Dataset, staging: Path, written: list[str]) -> list[str]:
+    """A download that wraps everything in one folder (``CMeEE-V2/...``) where the globs expect the files at
+    the top: lift the folder's content up one level."""
+    entries = list(staging.iterdir())
+    if len(entries) != 1 or not entries[0].is_dir() or _matches_any(ds, staging):
+        return written
+    inner = entries[0]
+    for child in list(inner.iterdir()):
+        child.rename(staging / child.name)
+    inner.rmdir()
+    return [w.split("/", 1)[1] if w.startswith(inner.name + "/") else w for w in written]
+
+
+def _matches_any(ds: Dataset, staging: Path) -> bool:
+    check = check_dataset(ds, staging.parent)  # staging is <work>/<name>: checked like <raw>/<name>
+    return any(s.files for s in check.splits)
+
+
 def _require_some_match(ds: Dataset, path: Path, staging: Path) -> None:
     """Refuse a PATH in which none of the readers' globs matches anything (the wrong download)."""
-    check = check_dataset(ds, staging.parent)  # staging is <work>/<name>: checked like <raw>/<name>
-    if not any(s.files for s in check.splits):
+    if not _matches_any(ds, staging):
         wanted = "; ".join(f"{s}: {', '.join(g)}" for s, g in ds.files.items())
         raise FetchError(f"{ds.name}: {path} does not look like this dataset: none of the files the readers "
                          f"expect was found in it (expected {wanted})")
