@@ -107,7 +107,8 @@ class Ctx:
             line=line,
             record_id=record_id,
             reason=reason,
-            raw=truncate(raw),
+            # undecodable bytes kept as lone surrogates (read_text_keeping_bad_bytes) cannot be written
+            raw=truncate(raw).encode("utf-8", "replace").decode("utf-8"),
         )
 
     def source(self, file: str | Path, line: int | None = None, record: str | None = None) -> Source:
@@ -213,6 +214,20 @@ def read_text(path: Path, encoding: str = "utf-8-sig") -> str:
             f"'encoding' (e.g. gb18030 for GBK files)",
             line,
         ) from exc
+
+
+def read_text_keeping_bad_bytes(path: Path, encoding: str = "utf-8-sig") -> str:
+    """Decode a whole file; bytes that do not decode become lone surrogates (``surrogateescape``) so a
+    reader of many-record files can quarantine only the records that hold one (see ``undecodable``)."""
+    return path.read_bytes().decode(encoding, errors="surrogateescape")
+
+
+def undecodable(text: str) -> str | None:
+    """The first undecodable byte of ``text`` as ``0xNN`` (from ``read_text_keeping_bad_bytes``), or None."""
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":
+            return f"0x{ord(ch) - 0xDC00:02x}"
+    return None
 
 
 def split_lines(text: str) -> list[str]:

@@ -12,7 +12,8 @@ Traps: offsets count characters of the raw ``.txt`` with ``\\r\\n`` kept (never 
 reading); discontinuous text joins fragments with a space; ``bioc.brat`` ignores ``N`` lines and keys
 event arguments by role (a repeated role overwrites) - here arguments are a list; text-bound
 annotations used as event triggers become ``Event.trigger`` (not entities). A bad line (surface
-mismatch, unknown id, offsets outside the text) quarantines the document.
+mismatch, unknown id, offsets outside the text) quarantines the document; an annotation file without
+its ``.txt`` is quarantined as an orphan (named), never skipped silently.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ class BratReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: BratOptions, ctx: Ctx) -> Iterator:
-        for txt in files_in(paths, "*.txt"):
+        texts = files_in(paths, "*.txt")
+        yield from self._orphans(texts, opts, ctx)
+        for txt in texts:
             doc_id = txt.stem
             try:
                 ctx.claim_id(doc_id)
@@ -79,6 +82,23 @@ class BratReader(Reader):
                 yield ctx.quarantine(exc.file, str(exc), line=exc.line, record_id=doc_id)
             except SkipRecord as exc:
                 yield ctx.quarantine(txt, str(exc), record_id=doc_id)
+
+    @staticmethod
+    def _orphans(texts: list[Path], opts: BratOptions, ctx: Ctx) -> Iterator:
+        """Annotation files whose text file is not among the documents read: reported, never skipped."""
+        stems: dict[Path, set[str]] = {}
+        for txt in texts:
+            stems.setdefault((txt.parent / opts.annotations_in).resolve(), set()).add(txt.stem)
+        for folder, known in stems.items():
+            for suffix in opts.suffixes:
+                for ann in sorted(folder.glob(f"*{suffix}")):
+                    if ann.stem not in known:
+                        yield ctx.quarantine(
+                            ann,
+                            f"annotation file {ann.name} has no text file {ann.stem}.txt "
+                            "among the documents read",
+                            record_id=ann.stem,
+                        )
 
     def _document(
         self, txt: Path, doc_id: str, text: str, lines: list, opts: BratOptions, ctx: Ctx

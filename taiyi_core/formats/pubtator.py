@@ -32,7 +32,9 @@ from taiyi_core.formats.base import (
     SkipRecord,
     check_label,
     make_entity,
+    read_text_keeping_bad_bytes,
     split_lines,
+    undecodable,
 )
 from taiyi_core.formats.identifiers import parse_ids, resolve_ref
 from taiyi_core.schema import KBRecord, Passage, Relation
@@ -61,11 +63,21 @@ class PubTatorReader(Reader):
                 "pubtator option 'separator' must be exactly one character", dataset=ctx.dataset
             )
         for path in paths:
-            text = yield from ctx.text_of(path, opts.encoding)
-            if text is None:
-                continue
+            # a bad byte quarantines its document only, not the whole multi-document file
+            text = read_text_keeping_bad_bytes(path, opts.encoding)
             for start_line, block in _blocks(split_lines(text)):
                 doc_id = _block_id(block)
+                bad = next(((n, b) for n, ln in enumerate(block) if (b := undecodable(ln))), None)
+                if bad:
+                    yield ctx.quarantine(
+                        path,
+                        f"not valid {opts.encoding}: byte {bad[1]} on line {start_line + bad[0]} of this "
+                        "document (set the reader option 'encoding' if the whole file is another one)",
+                        line=start_line + bad[0],
+                        record_id=doc_id,
+                        raw="\n".join(block),
+                    )
+                    continue
                 try:
                     yield self._document(path, start_line, block, opts, ctx)
                 except SkipRecord as exc:

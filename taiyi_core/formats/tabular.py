@@ -5,7 +5,9 @@ without a header), BIOSSES, cMedQA (CSV), Chinese-medical-dialogue-data (GB18030
 ``fields`` name columns by header (``header: true``) or by 0-based index. Traps: GAD fold train
 files lack the header their test files have (set ``header`` per split); Chinese CSVs are often
 GBK/GB18030 (``encoding``); a UTF-8 BOM would otherwise glue itself to the first column name; a row
-with too few columns quarantines (line number = physical line, multi-line quoted cells counted).
+with too few columns quarantines (line number = physical line, multi-line quoted cells counted); an
+unclosed or stray quote quarantines its record and reading resumes on the next line (the csv module
+would otherwise swallow every later row into one cell).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,8 +56,17 @@ class TabularReader(Reader):
                 continue
             header: list[str] | None = None
             if opts.header and rows:
-                header = [str(c).strip() for c in rows.pop(0)[1]]
+                line, first = rows.pop(0)
+                if isinstance(first, BadRow):
+                    yield ctx.quarantine(path, f"header: {first.reason}", line=line, raw=first.raw)
+                    continue
+                header = [str(c).strip() for c in first]
             for index, (line, cells) in enumerate(rows):
+                if isinstance(cells, BadRow):
+                    yield ctx.quarantine(
+                        path, cells.reason, line=line, record_id=f"{path.stem}-{index}", raw=cells.raw
+                    )
+                    continue
                 if not any(str(c).strip() for c in cells):
                     continue
                 row: Any = dict(zip(header, cells, strict=False)) if header else list(cells)
@@ -72,16 +84,47 @@ class TabularReader(Reader):
                     )
 
 
-def _text_rows(path: Path, kind: str, encoding: str, quoting: bool = True) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(
-        io.StringIO(read_text(path, encoding), newline=""),
-        delimiter="\t" if kind == "tsv" else ",",
-        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
-    )
-    line = 1
-    for cells in reader:
-        yield line, cells
-        line = reader.line_num + 1
+@dataclass(frozen=True)
+class BadRow:
+    """A record the csv module refuses (an unclosed quote, a stray quote): quarantined, reading goes on."""
+
+    reason: str
+    raw: str
+
+
+def _text_rows(
+    path: Path, kind: str, encoding: str, quoting: bool = True
+) -> Iterator[tuple[int, list[str] | BadRow]]:
+    """Rows with the line each starts on. Parsed strictly, so that an unclosed quote does not swallow
+    the rest of the file into one cell: the record where the error starts is a ``BadRow`` and parsing
+    resumes on the next line."""
+    parts = read_text(path, encoding).split("\n")  # physical lines as csv counts them (not str.splitlines)
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    first = 0  # index into lines where the current parse starts
+    while first < len(lines):
+        reader = csv.reader(
+            io.StringIO("".join(lines[first:]), newline=""),
+            delimiter="\t" if kind == "tsv" else ",",
+            quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
+            strict=True,
+        )
+        start = 1  # line (within this parse) where the next record starts
+        try:
+            for cells in reader:
+                yield first + start, cells
+                start = reader.line_num + 1
+            return
+        except csv.Error as exc:
+            bad = first + start - 1
+            yield (
+                bad + 1,
+                BadRow(
+                    f"line {bad + 1}: bad quoting in this record ({exc}); the lines after it "
+                    "are read again as new records",
+                    lines[bad].rstrip("\r\n"),
+                ),
+            )
+            first = bad + 1
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:

@@ -152,3 +152,17 @@ def test_real_bc5cdr_sample(shared_samples):
     assert sum(len(r.relations) for r in records) == sum(1 for ln in lines if "\tCID\t" in ln)
     composite = [e for r in records for e in r.entities if "mentions" in e.attributes]
     assert composite and all(len(e.normalized) >= 1 for e in composite)
+
+
+def test_a_bad_byte_quarantines_its_document_only(tmp_path):
+    path = tmp_path / "bad_byte.PubTator"
+    path.write_bytes(
+        b"1|t|Aspirin.\n1\t0\t7\tAspirin\tChemical\tD001241\n\n"
+        b"2|t|Caf\xe9ine.\n\n"  # latin-1 byte inside an otherwise UTF-8 file
+        b"3|t|Lithium.\n3\t0\t7\tLithium\tChemical\tD008094\n"
+    )
+    records, (bad,) = read_all("pubtator", [path])
+    assert [r.id for r in records] == ["1", "3"]
+    assert (bad.record_id, bad.line) == ("2", 4) and "byte 0xe9 on line 4" in bad.reason
+    assert "\ufffd" in bad.raw or "?" in bad.raw  # the raw text is writable UTF-8
+    bad.model_dump_json()

@@ -105,3 +105,33 @@ def test_registry_names_and_unknown_reader():
     assert all(name == reader.name for name, reader in READERS.items())
     with pytest.raises(ReaderError, match="unknown reader 'conl'"):
         get_reader("conl")
+
+
+def test_an_unclosed_quote_quarantines_one_record_and_the_rows_after_it_survive(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text(
+        'text_1,text_2,label\nfirst,one,1\nbroken,"never closed,0\nthird,three,1\nfourth,four,0\n'
+    )
+    options = {
+        "kind": "csv",
+        "family": "pairs",
+        "fields": {"text_1": "text_1", "text_2": "text_2", "label": "label"},
+    }
+    records, (bad,) = read_all("tabular", [path], options)
+    assert [r.text_1 for r in records] == ["first", "third", "fourth"]
+    assert bad.line == 3 and "bad quoting" in bad.reason and bad.raw == 'broken,"never closed,0'
+    assert len(records) + 1 == 4  # read = written + quarantined, per record
+
+
+def test_a_quoted_multiline_cell_still_reads(tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_text('q,a\n"line one\nline two",yes\nsecond,no\n')
+    options = {
+        "kind": "csv",
+        "family": "qa",
+        "constants": {"type": "open"},
+        "fields": {"question": "q", "answer": "a"},
+    }
+    records, quarantined = read_all("tabular", [path], options)
+    assert quarantined == [] and [r.question for r in records] == ["line one\nline two", "second"]
+    assert [r.source.line for r in records] == [2, 4]
