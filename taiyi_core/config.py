@@ -114,6 +114,7 @@ class Profile(Strict):
     container: dict[str, Any] | None = None  # validated by taiyi_core.launch.container.ContainerSpec
     resources: dict[str, ResourcesOverride] = Field(default_factory=dict)
     max_gpus_per_node: int | None = Field(None, ge=0)  # where a cluster has fewer, jobs are refused early
+    mirrors: dict[str, str] = Field(default_factory=dict)  # URL prefix -> mirror, for `taiyi data fetch`
 
     @field_validator("slurm")
     @classmethod

@@ -47,7 +47,7 @@ def _mirrors(profile: str | None) -> dict[str, str]:
             prof = load_profile(profile)
         except ConfigError as exc:
             raise _fail(str(exc)) from None
-        return mirror_map.load(getattr(prof, "mirrors", None) or {}, profile_name=prof.name)
+        return mirror_map.load(prof.mirrors, profile_name=prof.name)
     except mirror_map.MirrorError as exc:
         raise _fail(str(exc)) from None
 

@@ -115,3 +115,16 @@ def test_add_refuses_the_wrong_download_and_a_checksum_mismatch(tmp_path):
 def test_show_says_how_to_fetch(name):
     result = runner.invoke(app, ["catalog", "show", name], env={"COLUMNS": "250"})
     assert result.exit_code == 0 and f"taiyi data fetch {name}" in result.output
+
+
+def test_profile_mirrors_rewrite_urls_and_the_variable_wins(tmp_path):
+    profile = tmp_path / "behind-proxy.yaml"
+    profile.write_text("name: behind-proxy\nexecutor: local\nmirrors:\n"
+                       "  https://raw.githubusercontent.com: https://mirror.example/raw\n"
+                       "  https://github.com: https://mirror.example/gh\n")
+    args = ["data", "fetch", "tmvar_v1", "seth_corpus", "--dry-run", "--json", "--profile", str(profile)]
+    result = runner.invoke(app, args, env={"TAIYI_MIRROR": "https://github.com=https://env.example/gh"})
+    assert result.exit_code == 0, result.output
+    urls = {d["name"]: [f["fetch_url"] for f in d["files"]] for d in json.loads(result.output)["datasets"]}
+    assert all(u.startswith("https://mirror.example/raw/rockt/SETH/") for u in urls["tmvar_v1"])
+    assert urls["seth_corpus"][0].startswith("https://env.example/gh/rockt/SETH/archive/")
