@@ -112,7 +112,10 @@ def check_available(name_or_path: str, revision: str | None = None, trust_remote
     else:
         from huggingface_hub import constants, try_to_load_from_cache
 
-        found = try_to_load_from_cache(name_or_path, "config.json", revision=revision)
+        try:
+            found = try_to_load_from_cache(name_or_path, "config.json", revision=revision)
+        except ValueError:  # HFValidationError: not of the form owner/name
+            raise ConfigError(f"model {name_or_path!r}: no such folder, nor a hub id (owner/name)") from None
         config = found if isinstance(found, str) else None
         if config is None and constants.HF_HUB_OFFLINE:
             rev = f" --revision {revision}" if revision else ""

@@ -126,14 +126,18 @@ def test_adapter_alone_evaluates_on_its_base(tiny_kit, runs_root, tmp_path):  # 
     assert gen["adapter"]["hash"].startswith("sha256:")
 
 
-def test_uncached_hub_id_is_one_line_with_how_to_download(runs_root):
-    result = runner.invoke(
-        app, ["eval", "run", "--model", "taiyi-test-org/not-a-cached-model", "--limit", "1"]
-    )
+@pytest.mark.parametrize(
+    ("model", "says"),
+    [
+        ("taiyi-test-org/not-a-cached-model", "hf download taiyi-test-org/not-a-cached-model"),
+        ("no/such/folder", "no such folder, nor a hub id"),
+    ],
+)
+def test_unavailable_model_is_one_line_with_what_to_do(runs_root, model, says):
+    result = runner.invoke(app, ["eval", "run", "--model", model, "--limit", "1"])
     assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
     assert "Traceback" not in result.output
-    assert "hf download taiyi-test-org/not-a-cached-model" in " ".join(lines)
+    assert result.output.startswith("error:") and says in " ".join(result.output.split())
 
 
 def test_remote_code_model_points_to_convert(runs_root):
@@ -176,3 +180,26 @@ def test_unknown_tokens_are_not_taken_for_unk():
     assert tok.convert_tokens_to_ids("<|im_end|>") == tok.unk_token_id  # what a naive lookup gets
     assert token_id(tok, "<|im_end|>") is None
     assert token_id(tok, "<|endoftext|>") == 151643
+
+
+def test_eval_set_prepared_from_a_real_release_sample(tiny_kit, runs_root, tmp_path, shared_samples):  # noqa: F811
+    """The real BC5CDR PubTator cut (shared/samples), laid out as its test split, gives bc5cdr_chem."""
+    raw = tmp_path / "raw" / "bc5cdr"
+    raw.mkdir(parents=True)
+    (raw / "CDR_TestSet.PubTator.txt").symlink_to(shared_samples / "bc5cdr" / "CDR_sample.PubTator.txt")
+    model = tiny_kit("llama-3.1-8b-instruct")
+    argv = ["eval", "run", "--model", str(model), "--datasets", "bc5cdr_chem", "--limit", "2"]
+    result = runner.invoke(
+        app, [*argv, "--raw-dir", str(raw.parent), "--max-new-tokens", "3", "--run", "real"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [
+        json.loads(x)
+        for x in (runs_root / "real" / "data" / "eval" / "bc5cdr_chem.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) > 2 and len({r["id"] for r in rows}) == len(rows)
+    assert all(r["task"] == "ner" and r["input_text"] in r["prompt"] for r in rows)
+    assert any(r["target"] != "None" for r in rows)  # gold chemicals came through from the release
+    check_outputs(
+        runs_root / "real" / "eval" / "bc5cdr_chem", "chat_template", kit_eos_ids("llama-3.1-8b-instruct")
+    )
