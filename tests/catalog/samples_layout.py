@@ -19,15 +19,29 @@ from taiyi_core.formats import Quarantined, get_reader
 
 
 def lay_out(raw_root: Path, dataset: str, layout: dict[str, str], samples: Path) -> Path:
-    """``raw_root/<dataset>/<release path>`` -> ``samples/<sample path>`` (files or folders)."""
+    """``raw_root/<dataset>/<release path>`` -> ``samples/<sample path>``: a file is linked, a folder is
+    made for real and its files linked one by one (so a conversion can write beside them)."""
     folder = raw_root / dataset
     for release_path, sample_path in layout.items():
         target = samples / sample_path
         assert target.exists(), f"{dataset}: sample {target} is missing"
-        link = folder / release_path
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(target.resolve(), target_is_directory=target.is_dir())
+        pairs = [(folder / release_path, target)]
+        if target.is_dir():
+            pairs = [
+                (folder / release_path / f.relative_to(target), f) for f in target.rglob("*") if f.is_file()
+            ]
+        for link, source in pairs:
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(source.resolve())
     return folder
+
+
+def convert(entry: Any, folder: Path) -> list[str]:
+    """The entry's ``download.convert`` steps, run by the code ``taiyi data fetch`` runs."""
+    from taiyi_core.fetch.convert import run_steps
+
+    steps = entry.download.convert if entry.download is not None else []
+    return run_steps(entry.name, steps, folder) if steps else []
 
 
 @dataclass

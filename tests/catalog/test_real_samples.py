@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from taiyi_core.catalog import load_catalog
-from tests.catalog.samples_layout import Tally, lay_out, read_split
+from tests.catalog.samples_layout import Tally, convert, lay_out, read_split
 from tests.conftest import SHARED_SAMPLES
 
 CATALOG = load_catalog()
@@ -41,6 +41,7 @@ class Case:
     sample: str  # the sample path the entry's ``verified_with`` names
     layout: dict[str, str]  # release path under data/raw/<dataset>/ -> sample path
     splits: dict[str, Counts] = field(default_factory=dict)
+    convert: bool = False  # run the entry's download.convert steps first (as `taiyi data fetch` does)
 
 
 def _bionlp(
@@ -203,9 +204,9 @@ CASES: list[Case] = [
         "verspoor_2013",
         "verspoor_2013",
         {
-            "SETH-master/resources/Verspoor2013/corpus": "verspoor_2013/corpus",
-            "SETH-master/resources/Verspoor2013/annotations": "verspoor_2013/annotations",
-            "SETH-master/resources/Verspoor2013/readme.txt": "verspoor_2013/readme.txt",
+            "resources/Verspoor2013/corpus": "verspoor_2013/corpus",
+            "resources/Verspoor2013/annotations": "verspoor_2013/annotations",
+            "resources/Verspoor2013/readme.txt": "verspoor_2013/readme.txt",
         },
         {"train": Counts(17, mentions=1167, relations=750)},
     ),
@@ -424,6 +425,22 @@ CASES: list[Case] = [
     ),
 ]
 
+# SETH: texts only in corpus.txt (PMID<TAB>title+abstract), .ann in annotations/; the entry's
+# split_line_documents conversion writes annotations/<PMID>.txt. Counts: wc -l corpus = 80 documents;
+# T / R lines over the 80 .ann (R lines end with a TAB)
+CASES.append(
+    Case(
+        "seth_corpus",
+        "seth_corpus",
+        {
+            "resources/SETH-corpus/corpus.txt": "seth_corpus/corpus.first80.txt",
+            "resources/SETH-corpus/annotations": "seth_corpus/annotations",
+        },
+        {"train": Counts(80, mentions=295, relations=51)},
+        convert=True,
+    )
+)
+
 # BC2GM (benchmark_sets.yaml): the packages unpack to train/ and test/; records = lines of *.in,
 # mentions = lines of GENE.eval (the sample keeps the eval lines of the cut sentences)
 BC2GM_LAYOUT = {
@@ -443,7 +460,6 @@ CASES.append(
 
 # dataset -> the sample folder it was checked against; these entries must say verified: false + why
 UNVERIFIED: dict[str, str] = {
-    "seth_corpus": "seth_corpus",  # texts only in corpus.txt (PMID<TAB>text): needs the split prepare step
     "osiris": "osiris",  # inline-annotated XML, not BioC: prepare step
     "cellfinder": "cellfinder",  # one folder, no split: prepare step
     "hallmarks_of_cancer": "hoc",  # the release ships no split lists
@@ -502,7 +518,9 @@ def test_verified_flags_match_the_cases():
 
 
 def _read(case: Case, tmp_path: Path, samples: Path) -> dict[str, Tally]:
-    lay_out(tmp_path, case.dataset, case.layout, samples)
+    folder = lay_out(tmp_path, case.dataset, case.layout, samples)
+    if case.convert:
+        assert convert(CATALOG.get(case.dataset), folder), f"{case.dataset}: the conversion wrote nothing"
     return {split: read_split(CATALOG.get(case.dataset), tmp_path, split) for split in case.splits}
 
 
