@@ -1,8 +1,10 @@
 """The one terminal rendering of a scoreboard: ``taiyi eval report`` and ``taiyi-status`` both print it.
 
 Rows are in the shape of ``scoreboard.json``'s ``rows`` (``evaluate.report.main_table``): dataset,
-lang, task, metric, n, ours (0-100), taiyi, delta_taiyi, chatgpt_gpt35, sota, sota_model, status.
-Keys a caller does not know are simply absent and shown as a dash.
+lang, task, metric, n, definition, ours (0-100), taiyi, delta_taiyi, chatgpt_gpt35, sota_definition,
+ours_sota_definition, sota_note, sota, sota_model, delta_sota, status. Keys a caller does not know are
+simply absent and shown as a dash. ``def`` is the scoring definition of Taiyi's and ChatGPT's numbers
+(ours is scored the same way); the SOTA number carries its own, with ours under it beside it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ COLUMNS = (
     "task",
     "metric",
     "n",
+    "def",
     "ours",
     "Taiyi-1",
     "Δ Taiyi",
     "ChatGPT-3.5",
+    "ours (SOTA def)",
     "SOTA",
+    "Δ SOTA",
     "status",
 )
-_LEFT = {"set", "lang", "task", "metric", "status"}
+_LEFT = {"set", "lang", "task", "metric", "def", "status"}
 DASH = "–"
 
 
@@ -50,7 +55,15 @@ def _metric(name: Any) -> str:
 def _sota(r: dict[str, Any]) -> str:
     if r.get("sota") is None:
         return DASH
-    return f"{cell(r['sota'])} ({r['sota_model']})" if r.get("sota_model") else cell(r["sota"])
+    text = f"{cell(r['sota'])} ({r['sota_model']})" if r.get("sota_model") else cell(r["sota"])
+    return f"{text} [{r['sota_definition']}]" if r.get("sota_definition") else text
+
+
+def _ours_sota(r: dict[str, Any]) -> str:
+    """Ours under the SOTA's definition, or why there is none (never a number from another definition)."""
+    if r.get("ours_sota_definition") is not None:
+        return cell(r["ours_sota_definition"])
+    return str(r.get("sota_note") or DASH) if r.get("status") != "missing" else DASH
 
 
 def scoreboard_table(title: str, rows: list[dict[str, Any]], averages: list[dict[str, Any]]) -> Table:
@@ -66,11 +79,14 @@ def scoreboard_table(title: str, rows: list[dict[str, Any]], averages: list[dict
             Text(str(r.get("task") or "")),
             _metric(r.get("metric")),
             cell(r.get("n")),
+            Text(str(r.get("definition") or DASH)),
             cell(r.get("ours")),
             cell(r.get("taiyi")),
             _delta(r.get("delta_taiyi")),
             cell(r.get("chatgpt_gpt35")),
+            Text(_ours_sota(r)),
             Text(_sota(r)),
+            _delta(r.get("delta_sota")),
             Text(str(r.get("status") or "")),
         )
     if averages:
@@ -82,11 +98,14 @@ def scoreboard_table(title: str, rows: list[dict[str, Any]], averages: list[dict
             "",
             "",
             "",
+            "",
             cell(a.get("ours")),
             cell(a.get("taiyi")),
             _delta(a.get("delta_taiyi")),
             cell(a.get("chatgpt_gpt35")),
+            "",
             cell(a.get("sota")),
+            "",
             "",
         )
     return table

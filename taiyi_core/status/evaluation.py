@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from taiyi_core.evaluate.reference import find_main
+from taiyi_core.evaluate.reference import RefRow, find_main
+from taiyi_core.evaluate.score import definition_score
 from taiyi_core.status.model import EvalRow
 
 
@@ -40,15 +41,43 @@ def _rows_of_scoreboard(board: Any, source: str) -> list[dict[str, Any]]:
     )
 
 
+def _pct(x: float | None) -> float | None:
+    return None if x is None else round(x * 100, 1)
+
+
+def _definitions(m: dict[str, Any], ref: RefRow | None, board: bool) -> dict[str, Any]:
+    """The definition fields of a row: as the scoreboard wrote them, or derived from a metrics.json."""
+    if ref is None:
+        return {}
+    if board:
+        return {
+            "definition": m.get("definition") or ref.definition,
+            "sota_definition": m.get("sota_definition") or ref.sota_definition,
+            "score_sota_definition": m.get("ours_sota_definition"),
+            "sota_note": str(m.get("sota_note") or ""),
+        }
+    sota, note = definition_score(m, ref.sota_definition) if ref.sota is not None else (None, "")
+    return {
+        "definition": ref.definition,
+        "sota_definition": ref.sota_definition,
+        "score_sota_definition": _pct(sota),
+        "sota_note": note,
+    }
+
+
 def eval_rows(
     metrics: list[dict[str, Any]] | None, scoreboard: Any = None, source: str = ""
 ) -> list[EvalRow]:
-    """One row per evaluated dataset, joined with the paper's numbers by dataset name or alias."""
+    """One row per evaluated dataset, joined with the paper's numbers by dataset name or alias; a
+    metrics.json row scores ours under the definition of Taiyi's number (and of the SOTA's)."""
     items = _rows_of_scoreboard(scoreboard, source) if scoreboard is not None else (metrics or [])
     rows: list[EvalRow] = []
     for m in items:
         metric, score = _score(m)
         ref = find_main(str(m["dataset"]))
+        if ref is not None and scoreboard is None:
+            same, _ = definition_score(m, ref.definition)
+            score = _pct(same) if same is not None else score
         n = m.get("n")
         rows.append(
             EvalRow(
@@ -63,6 +92,7 @@ def eval_rows(
                 chatgpt=ref.chatgpt if ref else None,
                 sota=ref.sota if ref else None,
                 sota_model=ref.sota_model if ref else None,
+                **_definitions(m, ref, scoreboard is not None),
             )
         )
     return rows
@@ -100,6 +130,13 @@ def board_rows(rows: list[EvalRow]) -> list[dict[str, Any]]:
                 "chatgpt_gpt35": r.chatgpt,
                 "sota": r.sota,
                 "sota_model": r.sota_model,
+                "definition": r.definition,
+                "sota_definition": r.sota_definition,
+                "ours_sota_definition": r.score_sota_definition,
+                "delta_sota": round(r.score_sota_definition - r.sota, 1)
+                if r.score_sota_definition is not None and r.sota is not None
+                else None,
+                "sota_note": r.sota_note,
                 "status": "ok" if r.score is not None else "missing",
             }
         )

@@ -171,6 +171,12 @@ class EvalRow:
     chatgpt: float | None = None
     sota: float | None = None
     sota_model: str | None = None
+    # the scoring definition of Taiyi's/ChatGPT's numbers (``score`` is ours under it) and of the SOTA
+    # number, with our score under that one (None: ``sota_note`` says why); taiyi_core/tasks/README.md
+    definition: str | None = None
+    sota_definition: str | None = None
+    score_sota_definition: float | None = None  # 0-100
+    sota_note: str = ""
 
 
 @dataclass

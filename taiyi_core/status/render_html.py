@@ -127,21 +127,26 @@ def _training(status: RunStatus) -> str:
 def _eval(status: RunStatus) -> str:
     if not status.eval_rows:
         return "<p>No evaluation results yet.</p>"
-    columns = ("Dataset", "Lang", "Task", "Metric", "n", "Score", "Taiyi", "ChatGPT", "SOTA", "SOTA model")
+    columns = ("Dataset", "Lang", "Task", "Metric", "n", "Definition", "Score", "Taiyi", "ChatGPT",
+               "Score (SOTA def)", "SOTA", "SOTA definition", "SOTA model")  # fmt: skip
     out = [f'<p class="dim">source: {escape(status.eval_source or "")}</p>', _table("eval", columns)]
     for r in status.eval_rows:
+        has = r.score_sota_definition is not None
+        ours_sota = fmt.number(r.score_sota_definition) if has else r.sota_note
         out.append(
             f"<tr><td>{escape(r.dataset)}</td><td>{escape(r.lang or '')}</td><td>{escape(r.task or '')}</td>"
             f"<td>{escape(r.metric)}</td><td class='num'>{r.n if r.n is not None else '-'}</td>"
+            f"<td>{escape(r.definition or '')}</td>"
             f"<td class='num'>{fmt.number(r.score)}</td><td class='num'>{fmt.number(r.taiyi)}</td>"
-            f"<td class='num'>{fmt.number(r.chatgpt)}</td><td class='num'>{fmt.number(r.sota)}</td>"
+            f"<td class='num'>{fmt.number(r.chatgpt)}</td><td class='num'>{escape(ours_sota or '-')}</td>"
+            f"<td class='num'>{fmt.number(r.sota)}</td><td>{escape(r.sota_definition or '')}</td>"
             f"<td>{escape(r.sota_model or '')}</td></tr>"
         )
     s = eval_summary(status.eval_rows)
     out.append(
-        f"<tr class='step'><td>mean of {s['matched_to_paper']} matched</td>{'<td></td>' * 4}"
+        f"<tr class='step'><td>mean of {s['matched_to_paper']} matched</td>{'<td></td>' * 5}"
         f"{_num(fmt.number(s['mean_score']))}{_num(fmt.number(s['mean_taiyi']))}"
-        f"<td></td>{_num(fmt.number(s['mean_sota']))}<td></td></tr></tbody></table>"
+        f"<td></td><td></td>{_num(fmt.number(s['mean_sota']))}<td></td><td></td></tr></tbody></table>"
     )
     out += _plot(plots.score_bars(status.eval_rows), "score-plot", "scores vs Taiyi and SOTA")
     return "\n".join(out)
