@@ -115,6 +115,7 @@ class Profile(Strict):
     resources: dict[str, ResourcesOverride] = Field(default_factory=dict)
     max_gpus_per_node: int | None = Field(None, ge=0)  # where a cluster has fewer, jobs are refused early
     mirrors: dict[str, str] = Field(default_factory=dict)  # URL prefix -> mirror, for `taiyi data fetch`
+    hub_online: bool = False  # jobs get HF_HUB_OFFLINE=1 etc. unless this is true (taiyi_core/hub.py)
 
     @field_validator("slurm")
     @classmethod

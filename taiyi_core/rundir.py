@@ -21,6 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# step and eval-set names become folder names inside the run: no separators, no "..", no leading dot
+_PART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,199}$")
+
+
+def safe_name(kind: str, name: str) -> str:
+    """``name`` when it can be one folder name inside a run directory; else a one-line ValueError."""
+    if not _PART_NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"{kind} name {name!r}: expected letters, digits, '.', '_', '+', '@' or '-' "
+            "(no '/', no '..', at most 200 characters)"
+        )
+    return name
 
 
 def runs_root() -> Path:
@@ -35,7 +47,8 @@ class RunDir:
     def named(cls, name: str, base: Path | None = None) -> RunDir:
         if not _RUN_NAME.match(name):
             raise ValueError(
-                f"run name {name!r}: expected letters, digits, '.', '_' or '-' (at most 100 characters)"
+                f"run name {name!r}: expected letters, digits, '.', '_' or '-' "
+                "(no '/', no '..', at most 100 characters)"
             )
         return cls((base or runs_root()) / name)
 
@@ -51,8 +64,16 @@ class RunDir:
     def preset(self) -> Path:
         return self.root / "preset.yaml"
 
+    @classmethod
+    def from_arg(cls, value: str, base: Path | None = None) -> RunDir:
+        """``--run`` as users write it: a value with a '/' is a run folder, anything else a run name
+        (so ``..`` or ``.`` is refused as a name, never taken as the folder above)."""
+        if "/" in value:
+            return cls(Path(value).expanduser().resolve())
+        return cls.named(value, base)
+
     def logs(self, step: str) -> Path:
-        return self.root / "logs" / step
+        return self.root / "logs" / safe_name("step", step)
 
     @property
     def data(self) -> Path:
@@ -81,7 +102,11 @@ class RunDir:
         return self.root / "train" / f"stage{stage}"
 
     def eval(self, dataset: str) -> Path:
-        return self.root / "eval" / dataset
+        return self.root / "eval" / safe_name("eval set", dataset)
+
+    def eval_file(self, dataset: str) -> Path:
+        """``data/eval/<set>.jsonl``, the set as curate wrote it."""
+        return self.eval_data / f"{safe_name('eval set', dataset)}.jsonl"
 
     def ensure(self) -> RunDir:
         self.root.mkdir(parents=True, exist_ok=True)

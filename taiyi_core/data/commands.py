@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from taiyi_core.config import ConfigError, load_preset
 from taiyi_core.fetch import commands as fetch_commands
@@ -26,8 +27,7 @@ app.command("add")(fetch_commands.add)
 
 
 def _run_dir(run: str) -> RunDir:
-    p = Path(run)
-    return RunDir(p.resolve()) if ("/" in run or p.exists()) else RunDir.named(run)
+    return RunDir.from_arg(run)
 
 
 @app.command()
@@ -49,10 +49,11 @@ def prepare(
         if datasets:
             p = p.model_copy(update={"data": p.data.model_copy(update={"datasets": datasets.split(",")})})
         items = jobs.datasets_to_prepare(p)
-    except ConfigError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        rd = _run_dir(run)
+    except (ConfigError, ValueError) as exc:
+        console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
-    rd = _run_dir(run).ensure()
+    rd.ensure()
     interactive = sys.stderr.isatty() and not json_out
     with Progress(
         TextColumn("{task.description}"),

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from taiyi_core.config import ConfigError, ModelSpec, Preset, load_preset
 from taiyi_core.evaluate.io import EvalDataError
-from taiyi_core.rundir import RunDir
+from taiyi_core.rundir import RunDir, safe_name
 from taiyi_core.tasks.definitions import DEFINITIONS
 
 app = typer.Typer(help="Per-dataset evaluation: generate, score, scoreboard.", no_args_is_help=True)
@@ -30,7 +30,7 @@ def _fail(message: str) -> typer.Exit:
 def _run_dir(value: str) -> RunDir:
     """A run name under the runs root, or a path to a run folder."""
     p = Path(value).expanduser()
-    if "/" in value or p.is_dir():
+    if "/" in value:  # a bare value is a run name (validated), never a folder such as ".."
         if not p.is_dir():
             raise ConfigError(f"run folder {p} not found")
         return RunDir(p.resolve())
@@ -56,7 +56,7 @@ def _datasets(run: RunDir, value: str | None, default: list[str]) -> list[str]:
         if not names:
             raise ConfigError(f"no eval sets under {run.eval_data}")
         return names
-    return [d.strip() for d in value.split(",") if d.strip()]
+    return [safe_name("eval set", d.strip()) for d in value.split(",") if d.strip()]
 
 
 def _summary_table(title: str, results: list[dict[str, Any]]) -> Table:
@@ -372,50 +372,11 @@ def _c(x: Any, signed: bool = False) -> str:
 
 
 def _print_board(board: dict[str, Any]) -> None:
-    t = Table(title=f"Scoreboard · run {board['run']} (0-100; SOTA models and paper names in scoreboard.md)")
-    for col in ("set", "lang", "metric", "n", "ours", "Taiyi-1", "Δ Taiyi", "ChatGPT-3.5", "SOTA", "status"):
-        t.add_column(col, justify="left" if col in {"set", "lang", "metric", "status"} else "right")
-    for r in board["rows"]:
-        delta = r["delta_taiyi"]
-        style = "" if delta is None else ("green" if delta >= 0 else "red")
-        t.add_row(
-            r["dataset"],
-            r["lang"],
-            "acc" if r["metric"] == "accuracy" else "F1",
-            _c(r["n"]),
-            _c(r["ours"]),
-            _c(r["taiyi"]),
-            f"[{style}]{_c(delta, True)}[/]" if style else "–",
-            _c(r["chatgpt_gpt35"]),
-            _c(r["sota"]),
-            r["status"],
-        )
+    from taiyi_core.evaluate.board_view import board_averages, scoreboard_table
+
     a = board["average"]
-    t.add_section()
-    t.add_row(
-        f"average ({a['sets_scored']}/{a['sets_total']})",
-        "",
-        "",
-        "",
-        _c(a["ours"]),
-        _c(a["taiyi_same_sets"]),
-        _c(a["delta_taiyi_same_sets"], True),
-        _c(a["chatgpt_same_sets"]),
-        _c(a["sota_same_sets"]),
-        "",
-    )
-    t.add_row(
-        "paper average (13)",
-        "",
-        "",
-        "",
-        "",
-        _c(a["taiyi_all"]),
-        "",
-        _c(a["chatgpt_all"]),
-        _c(a["sota_all"]),
-        "",
-    )
+    title = f"Scoreboard · run {board['run']} (0-100; paper names in scoreboard.md)"
+    t = scoreboard_table(title, board["rows"], board_averages(a))
     console.print(t)
     console.print(f"[dim]{a['rule']}[/]")
     b = Table(title="BioRED zero-shot NER" + ("" if board["biored_scored"] else " (not scored in this run)"))

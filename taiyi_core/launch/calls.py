@@ -55,11 +55,14 @@ class StepCall(submitit.helpers.Checkpointable):
     item: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
     distributed: bool = False
+    hub_online: bool = False  # the profile's hub_online: jobs are offline unless it says otherwise
 
     def __call__(self) -> Any:
         from taiyi_core.config import load_preset
+        from taiyi_core.hub import job_environment
         from taiyi_core.rundir import RunDir
 
+        job_environment(self.hub_online)
         if self.distributed:
             export_distributed_env()
         func = resolve_entry(self.entry)

@@ -267,6 +267,7 @@ class Launcher:
                 item,
                 dict(spec.kwargs),
                 spec.distributed,
+                self.profile.hub_online,
             )
             for item in items
         ]
