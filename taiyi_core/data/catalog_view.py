@@ -163,8 +163,11 @@ class DatasetView:
 
     def download_hint(self) -> str:
         parts = [f"access: {self.access or 'unknown'}"]
-        if self.url:
-            parts.append(f"get it from {self.url}")
+        download = self.raw.get("download") or {}
+        if self.access == "public" and (download.get("files") or download.get("hub")):
+            parts.append(f"fetch it: taiyi data fetch {self.name}")
+        elif self.url:
+            parts.append(f"get it from {self.url}, then: taiyi data add {self.name} PATH")
         if self.licence:
             parts.append(f"licence: {self.licence}")
         if self.prepare:

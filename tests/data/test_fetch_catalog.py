@@ -128,3 +128,11 @@ def test_profile_mirrors_rewrite_urls_and_the_variable_wins(tmp_path):
     urls = {d["name"]: [f["fetch_url"] for f in d["files"]] for d in json.loads(result.output)["datasets"]}
     assert all(u.startswith("https://mirror.example/raw/rockt/SETH/") for u in urls["tmvar_v1"])
     assert urls["seth_corpus"][0].startswith("https://env.example/gh/rockt/SETH/archive/")
+
+
+def test_the_data_report_hint_says_fetch_or_add():
+    from taiyi_core.data.catalog_view import load_views
+
+    views = load_views()
+    assert "fetch it: taiyi data fetch bc5cdr" in views["bc5cdr"].download_hint()
+    assert "taiyi data add cmeee_v2 PATH" in views["cmeee_v2"].download_hint()
