@@ -89,7 +89,7 @@ def check_qwen_v1(config: dict[str, Any], where: str) -> None:
     if not is_qwen_v1(config):
         raise ConvertError(
             f"{where}: model_type is {config.get('model_type')!r}, expected {QWEN_V1_MODEL_TYPE!r} "
-            "(a Qwen-7B v1 checkpoint such as Qwen/Qwen-7B or Taiyi-LLM)"
+            "(a Qwen-7B v1 checkpoint such as Qwen/Qwen-7B or Taiyi-LLM; other models need no conversion)"
         )
 
 

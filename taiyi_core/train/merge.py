@@ -19,23 +19,29 @@ def merge(spec: ModelSpec, adapter: Path, out: Path, *, dtype: str = "auto") -> 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from taiyi_core.models.remote_code import guard_model, guard_tokenizer, remote_code_errors
+
     if not (adapter / "adapter_config.json").is_file():
         raise FileNotFoundError(f"{adapter}: no adapter to merge (train the stage first)")
     if dtype == "auto":
         dtype = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
     t0 = time.time()
-    base = AutoModelForCausalLM.from_pretrained(
-        spec.name_or_path,
-        trust_remote_code=spec.trust_remote_code,
-        revision=spec.revision,
-        dtype=getattr(torch, _DTYPES[dtype]),
-    )
+    guard_model(spec.name_or_path, trust_remote_code=spec.trust_remote_code, revision=spec.revision)
+    with remote_code_errors(spec.name_or_path, trust_remote_code=spec.trust_remote_code):
+        base = AutoModelForCausalLM.from_pretrained(
+            spec.name_or_path,
+            trust_remote_code=spec.trust_remote_code,
+            revision=spec.revision,
+            dtype=getattr(torch, _DTYPES[dtype]),
+        )
     model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     model.config.use_cache = True
     tokenizer_src = (
         adapter if (adapter / "tokenizer_config.json").is_file() else (spec.tokenizer or spec.name_or_path)
     )
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_src, trust_remote_code=spec.trust_remote_code)
+    guard_tokenizer(str(tokenizer_src), trust_remote_code=spec.trust_remote_code)
+    with remote_code_errors(str(tokenizer_src), trust_remote_code=spec.trust_remote_code):
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_src, trust_remote_code=spec.trust_remote_code)
     with atomic_path(out) as tmp:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))

@@ -84,9 +84,14 @@ def resolve_effective(settings: TrainSettings) -> Effective:
 def load_tokenizer(spec: ModelSpec) -> Any:
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(
-        spec.tokenizer or spec.name_or_path, trust_remote_code=spec.trust_remote_code, revision=spec.revision
-    )
+    from taiyi_core.models.remote_code import guard_tokenizer, remote_code_errors
+
+    name = spec.tokenizer or spec.name_or_path
+    guard_tokenizer(name, trust_remote_code=spec.trust_remote_code, revision=spec.revision)
+    with remote_code_errors(name, trust_remote_code=spec.trust_remote_code):
+        tok = AutoTokenizer.from_pretrained(
+            name, trust_remote_code=spec.trust_remote_code, revision=spec.revision
+        )
     if tok.pad_token_id is None:  # Qwen-7B: eod serves as pad (Taiyi inference did the same)
         tok.pad_token = tok.eos_token or "<|endoftext|>"
     return tok
@@ -95,6 +100,8 @@ def load_tokenizer(spec: ModelSpec) -> Any:
 def load_base_model(spec: ModelSpec, settings: TrainSettings, eff: Effective) -> Any:
     """The frozen base model: 4-bit NF4 (double quant) when configured, else in the compute dtype."""
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    from taiyi_core.models.remote_code import guard_model, remote_code_errors
 
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = f"cuda:{local_rank}" if eff.device == "cuda" else "cpu"
@@ -114,7 +121,9 @@ def load_base_model(spec: ModelSpec, settings: TrainSettings, eff: Effective) ->
             bnb_4bit_compute_dtype=_DTYPES[eff.compute_dtype],
         )
         kwargs["device_map"] = {"": device}
-    model = AutoModelForCausalLM.from_pretrained(spec.name_or_path, **kwargs)
+    guard_model(spec.name_or_path, trust_remote_code=spec.trust_remote_code, revision=spec.revision)
+    with remote_code_errors(spec.name_or_path, trust_remote_code=spec.trust_remote_code):
+        model = AutoModelForCausalLM.from_pretrained(spec.name_or_path, **kwargs)
     if q.mode != "nf4":
         model.to(device)
     # Packed rows rely on position ids without a KV cache (packing.py); a cache is useless in training.
