@@ -32,7 +32,7 @@ _CBLUE_KINDS: dict[str, tuple[str, ...]] = {
     "cmeie": ("array", "jsonl"),
 }
 _PUBTATOR_LINE = re.compile(r"^[^|\t]+\|[ta]\|")
-_BRAT_LINE = re.compile(r"^([TREAMN]\d+|\*|#\d*)\t")
+_BRAT_LINE = re.compile(r"^([TREAMN]\d+\w*|\*|#\d*)\t")  # Verspoor 2013: T2_cancer, R16_m
 
 
 @dataclass
@@ -252,8 +252,9 @@ def _sniff_conll(path: Path, encoding: str) -> str | None:
     return None
 
 
-def _sniff_brat(path: Path) -> str | None:
-    txt = path.with_suffix(".txt")
+def _sniff_brat(path: Path, txt: Path | None = None) -> str | None:
+    """An annotation file; ``txt`` is its document when it is not beside it (option annotations_in)."""
+    txt = txt or path.with_suffix(".txt")
     if not txt.is_file():
         return f"no matching text file {txt.name}"
     reason = _sniff_text(txt, "utf-8")
@@ -285,7 +286,7 @@ def _sniff_brat_document(txt: Path, suffixes: list[str], annotations_in: str = "
             if n == 0:
                 return f"no matching annotation file {ann.name}"
             continue
-        reason = _sniff_brat(ann)
+        reason = _sniff_brat(ann, txt)
         if reason:
             return f"{ann.name}: {reason}"
     return None

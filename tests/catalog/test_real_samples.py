@@ -671,3 +671,17 @@ def test_ppi_type_attributes_that_are_not_types(tmp_path, shared_samples):
     hprd = _one("hprd50", tmp_path / "hprd", shared_samples, "test")
     norms = [n for rec in hprd.items for e in rec.entities for n in e.normalized]
     assert norms and {n.db for n in norms} == {"HPRD"} and all(n.id.startswith("pm") for n in norms)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
+def test_raw_check_finds_the_laid_out_sample_well_formed(case: Case, tmp_path, shared_samples):
+    """`taiyi catalog check` on the same layout: nothing malformed, the laid-out splits complete."""
+    from taiyi_core.catalog.rawcheck import check_dataset
+
+    folder = lay_out(tmp_path, case.dataset, case.layout, shared_samples)
+    if case.convert:
+        convert(CATALOG.get(case.dataset), folder)
+    result = check_dataset(CATALOG.get(case.dataset), tmp_path)
+    assert result.status != "malformed", result.problems[:3]
+    gaps = {s.split: s.missing for s in result.splits if s.split in case.splits and s.missing}
+    assert not gaps, gaps
