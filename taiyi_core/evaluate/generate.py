@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from taiyi_core.evaluate.config import Decoding, EvalSettings
 from taiyi_core.evaluate.io import EvalRow, PredictionStore
-from taiyi_core.evaluate.prompting import Prompting, resolve_prompting, token_id
+from taiyi_core.evaluate.prompting import Prompting, chat_prompt, resolve_prompting, token_id
 from taiyi_core.evaluate.weights import Weights
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,7 @@ class PromptFormatter:
         self.truncated = 0
 
     def __call__(self, prompt: str) -> list[int]:
-        if self.prompt_format == "chat_template":
-            text = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-        else:
-            text = prompt
+        text = chat_prompt(self.tokenizer, prompt) if self.prompt_format == "chat_template" else prompt
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         if (
             self.prompt_format == "taiyi1"

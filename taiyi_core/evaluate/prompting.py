@@ -130,11 +130,29 @@ def detect_format(weights: Weights, tokenizer: Any) -> tuple[str, str]:
     return "raw", "no chat template (a base model)"
 
 
+def _with_probe(tokenizer: Any, prompt: str) -> str:
+    messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": _TURN_PROBE}]
+    return tokenizer.apply_chat_template(messages, tokenize=False)
+
+
+def chat_prompt(tokenizer: Any, prompt: str) -> str:
+    """The text before the answer to ``prompt``, exactly as the template renders an answered turn.
+
+    That is what training sees before each answer (train/chat_format renders whole conversations).
+    For most templates it equals the generation prompt; Qwen3's puts an empty think block before a
+    final answer (its non-thinking mode), which the generation prompt alone would leave out.
+    """
+    text = _with_probe(tokenizer, prompt)
+    if _TURN_PROBE in text:
+        return text.split(_TURN_PROBE, 1)[0]
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+    )
+
+
 def end_of_turn_token(tokenizer: Any) -> str | None:
     """The special token the chat template puts right after an assistant's content."""
-    text = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "q"}, {"role": "assistant", "content": _TURN_PROBE}], tokenize=False
-    )
+    text = _with_probe(tokenizer, "q")
     tail = text.rsplit(_TURN_PROBE, 1)[-1] if _TURN_PROBE in text else ""
     specials = sorted(set(getattr(tokenizer, "all_special_tokens", [])) | _added_special(tokenizer), key=len)
     hits = [(tail.find(s), -len(s), s) for s in specials if s and s in tail]

@@ -203,3 +203,21 @@ def test_eval_set_prepared_from_a_real_release_sample(tiny_kit, runs_root, tmp_p
     check_outputs(
         runs_root / "real" / "eval" / "bc5cdr_chem", "chat_template", kit_eos_ids("llama-3.1-8b-instruct")
     )
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-7b-instruct", "qwen3-8b", "llama-3.1-8b-instruct"])
+def test_chat_prompt_is_what_training_sees_before_the_answer(name):
+    """The eval prompt's ids equal the no-loss prefix of the training encoding (Qwen3: empty think block)."""
+    from transformers import AutoTokenizer
+
+    from taiyi_core.train.chat_format import IGNORE, encode_chat_template
+
+    tok = AutoTokenizer.from_pretrained(kit_dir(name))
+    prompt = "Extract the chemicals: Cisplatin caused nephrotoxicity.\n请识别实体。"
+    enc = encode_chat_template(
+        [{"role": "user", "content": prompt}, {"role": "assistant", "content": "chemical: Cisplatin"}],
+        tok,
+        512,
+    )
+    first = next(i for i, lab in enumerate(enc.labels) if lab != IGNORE)
+    assert PromptFormatter(tok, "chat_template", 512)(prompt) == enc.input_ids[:first]
