@@ -12,6 +12,8 @@ Traps handled here:
   fragments (with or without a space); every span is re-sliced and compared, never shifted;
 - the normalisation infon key varies by corpus (``MESH``, ``identifier``, ``NCBI Gene``, ...), ids may
   be several (``D01|D02``, ``1234;5678``, ``6331,6332``) with ``DB:`` prefixes; ``-``/``-1`` = unlinked;
+  ids are parsed by identifiers.py (tmVar ``p|SUB|V|600|E`` stays one id; concept relation arguments
+  get the database of the mention carrying them: attributes ``head_db``/``tail_db``);
 - relations either name mentions through ``node`` (refid, role) or, concept-level, name concepts in
   infons (BC5CDR ``relation=CID, Chemical, Disease``; BioRED ``type, entity1, entity2, novel``);
 - empty ``<infon/>`` elements parse as ``None`` in ``bioc``; they are dropped here.
@@ -19,15 +21,11 @@ Traps handled here:
 
 from __future__ import annotations
 
-import re
-
 from bioc import BioCAnnotation, BioCDocument, BioCRelation
 
 from taiyi_core.formats.base import Ctx, ReaderOptions, SkipRecord, check_label, make_entity
+from taiyi_core.formats.identifiers import parse_ids, resolve_ref
 from taiyi_core.schema import Entity, KBRecord, Normalization, Passage, Relation, Source
-
-_DB_PREFIX = re.compile(r"^([A-Za-z][A-Za-z_ #]*):(.+)$")
-_UNLINKED = {"", "-", "-1", "None"}
 
 DEFAULT_NORM_KEYS = {
     "identifier": "",
@@ -153,18 +151,11 @@ def _entity(text: str, doc_id: str, ann_id: str, ann: BioCAnnotation, opts: Bioc
 
 
 def _normalize(value: str, db: str, etype: str, opts: BiocOptions) -> list[Normalization]:
-    parts = re.split(f"[{re.escape(opts.id_split)}]", value) if opts.id_split else [value]
-    out = []
-    for part in parts:
-        part = part.strip()
-        if part in _UNLINKED:
-            continue
-        match = _DB_PREFIX.match(part) if not db else None
-        if match:
-            out.append(Normalization(db=match.group(1), id=match.group(2)))
-        else:
-            out.append(Normalization(db=db or opts.type_db.get(etype, opts.db), id=part))
-    return out
+    """Ids of one infon, by the rules shared with every reader (identifiers.py): tmVar variants are
+    never split on ``|``, ``key:value;...`` variant lists give one id per item."""
+    if value.strip() == "None":  # an empty infon as the bioc package writes it
+        return []
+    return parse_ids(value, db or opts.type_db.get(etype, opts.db), opts.id_split)
 
 
 def _relation(
@@ -196,16 +187,22 @@ def _relation(
         return Relation(
             id=f"{doc_id}.{rel_id}", type=rtype, head=refs[0], tail=refs[1], attributes={**rest, **roles}
         )
+    known = [n for e in entities.values() for n in e.normalized]
     for head_key, tail_key in opts.concept_keys:
         if head_key in rest and tail_key in rest:
             attrs = {k: v for k, v in rest.items() if k not in (head_key, tail_key)}
+            # concept arguments are parsed like mention ids, in the database of the mention carrying them
+            head, tail = (resolve_ref(rest[k], known, opts.db) for k in (head_key, tail_key))
+            if head is None or tail is None:
+                raise SkipRecord(f"{what}: a concept argument is an unlinked id ({rest[head_key]!r}, "
+                                 f"{rest[tail_key]!r})")
             return Relation(
                 id=f"{doc_id}.{rel_id}",
                 type=rtype,
-                head=rest[head_key],
-                tail=rest[tail_key],
+                head=head.id,
+                tail=tail.id,
                 level="concept",
-                attributes=attrs,
+                attributes={**attrs, "head_db": head.db, "tail_db": tail.db},
             )
     raise SkipRecord(
         f"{what} has no nodes and none of the concept infon pairs {opts.concept_keys} (has {sorted(infons)})"

@@ -66,7 +66,7 @@ def test_bioc_xml_cdr_style_golden(fixtures):
                 "head": "D008094",
                 "tail": "D014202",
                 "level": "concept",
-                "attributes": {},
+                "attributes": {"head_db": "MESH", "tail_db": "MESH"},
             }
         ],
         "events": [],
@@ -109,7 +109,7 @@ def test_bioc_xml_discontinuous_nodes_and_sentences(fixtures):
         "head": "672",
         "tail": "D009369",
         "level": "concept",
-        "attributes": {"novel": "Novel"},
+        "attributes": {"novel": "Novel", "head_db": "NCBIGene", "tail_db": "MESH"},
     }
 
 
@@ -174,7 +174,7 @@ def test_bioc_json_biored_collection(fixtures):
         ("HGVS", "p.V600E"),
         ("VariantGroup", "0"),
         ("CorrespondingGene", "673"),
-        ("RS#", "113488022"),
+        ("dbSNP", "rs113488022"),
     ]
     assert [(n.db, n.id) for e in rec.entities[1:] for n in e.normalized] == [
         ("NCBIGene", "673"),
@@ -186,7 +186,7 @@ def test_bioc_json_biored_collection(fixtures):
         "head": "673",
         "tail": "D008545",
         "level": "concept",
-        "attributes": {"novel": "No"},
+        "attributes": {"novel": "No", "head_db": "NCBIGene", "tail_db": "MESH"},
     }
     assert [(q.line, q.record_id, q.reason) for q in quarantined] == [
         (3, "30002", "annotation 0 lacks key 'locations' (has ['id', 'infons', 'text'])"),
@@ -200,10 +200,11 @@ def test_bioc_json_biored_collection(fixtures):
     ]
 
 
-def test_bioc_json_default_split_breaks_pipe_ids(fixtures):
-    """The default id_split includes '|': BioRED variant ids then fall apart (hence id_split: ';')."""
+def test_bioc_json_default_split_keeps_tmvar_ids_whole(fixtures):
+    """The default id_split includes '|', yet a tmVar variant (``tmVar:p|SUB|V|600|E;...``) stays one id."""
     (rec,), _ = read_all("bioc_json", [fixtures / "raw/bioc/biored_style.json"], {})
-    assert ("tmVar", "p") in [(n.db, n.id) for n in rec.entities[0].normalized]
+    ids = [(n.db, n.id) for n in rec.entities[0].normalized]
+    assert ("tmVar", "p|SUB|V|600|E") in ids and ("tmVar", "p") not in ids and ("MESH", "SUB") not in ids
 
 
 def test_bioc_json_lines_pubtator_export(fixtures):

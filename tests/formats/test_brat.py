@@ -87,4 +87,5 @@ def test_an_orphan_annotation_file_is_quarantined_not_skipped(tmp_path):
     (tmp_path / "d2.ann").write_text("T1\tProtein 0 3\tIL4\n", encoding="utf-8")  # its d2.txt is missing
     records, (orphan,) = read_all("brat", [tmp_path])
     assert [r.id for r in records] == ["d1"]
-    assert orphan.record_id == "d2" and orphan.file.endswith("d2.ann") and "no text file d2.txt" in orphan.reason
+    assert orphan.record_id == "d2" and orphan.file.endswith("d2.ann")
+    assert "no text file d2.txt" in orphan.reason
