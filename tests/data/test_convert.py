@@ -92,3 +92,72 @@ def test_every_catalog_conversion_exists_with_valid_options():
             convert.check_options(step)
         except FetchError as exc:
             pytest.fail(f"{name}: {exc}")
+
+
+def _copy_as(samples: Path, folder: Path, names: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for release_name, sample in names.items():
+        shutil.copyfile(samples / sample, folder / release_name)
+
+
+def test_liveqa_xml_layouts_of_all_three_files(tmp_path, shared_samples):
+    s = "liveqa"
+    train = f"{s}/TrainingDatasets/TREC-2017-LiveQA-Medical-Train"
+    test = f"{s}/TestDataset/TREC-2017-LiveQA-Medical-Test-Questions-w-summaries"
+    _copy_as(shared_samples, tmp_path / s, {
+        "TREC-2017-LiveQA-Medical-Train-1.xml": f"{train}-1.first16.xml",
+        "TREC-2017-LiveQA-Medical-Train-2.xml": f"{train}-2.first38.xml",
+        "TREC-2017-LiveQA-Medical-Test-Questions-w-summaries.xml": f"{test}.first14.xml"})
+    run_catalog_steps("liveqa", tmp_path / s)
+    train = [json.loads(ln) for ln in (tmp_path / s / "train.jsonl").read_text().splitlines()]
+    ids = [r["id"] for r in train]
+    assert len(train) == 16 + 38 and len(set(ids)) == len(ids)  # Train-1 questionid, Train-2 qid
+    assert all(r["question"] and r["answer"] and "\t" not in r["answer"] for r in train)
+    assert train[16]["question"].startswith("Lyme Disease. 12 years ago")  # BOM + CRLF file, subject kept
+    for split, n in (("train", 54), ("test", 14)):
+        tally = read_split(CATALOG.get("liveqa"), tmp_path, split)
+        assert (tally.records, tally.quarantined) == (n, 0), split
+
+
+RQE_TRAIN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016>
+<pair pid="1" value="true"> <chq>Can I take aspirin daily?</chq> <faq>Is daily aspirin safe?</faq> </pair>
+<pair pid="2" value="false"> <chq>Knee pain after running.</chq> <faq>What is gout?</faq> </pair>
+</MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016>
+"""
+
+
+def test_mediqa_rqe_pairs_keep_their_labels(tmp_path, shared_samples):
+    folder = tmp_path / "mediqa_rqe"
+    d = "mediqa_rqe/MEDIQA_Task2_RQE"
+    _copy_as(shared_samples, folder, {
+        "MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml":
+            f"{d}/MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.first177.xml",
+        "MEDIQA2019-Task2-RQE-TestSet-wLabels.xml": f"{d}/MEDIQA2019-Task2-RQE-TestSet-wLabels.first109.xml",
+    })
+    (folder / "MEDIQA2019-Task2-RQE-TrainingSet-AMIA2016.xml").write_bytes(RQE_TRAIN)  # not among the samples
+    run_catalog_steps("mediqa_rqe", folder)
+    dev = (shared_samples / d / "MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.first177.xml").read_text()
+    rows = [json.loads(ln) for ln in (folder / "dev.jsonl").read_text().splitlines()]
+    assert len(rows) == dev.count("<pair ") == 177
+    assert sum(r["value"] == "true" for r in rows) == dev.count('value="true"')
+    for split, n in (("train", 2), ("dev", 177), ("test", 109)):
+        tally = read_split(CATALOG.get("mediqa_rqe"), tmp_path, split)
+        assert (tally.records, tally.quarantined) == (n, 0), split
+
+
+def test_mediqa_qa_answer_is_the_reference_rank_one(tmp_path, shared_samples):
+    folder = tmp_path / "mediqa_qa"
+    sample = shared_samples / "mediqa_qa/MEDIQA_Task3_QA/MEDIQA2019-Task3-QA-ValidationSet.first5.xml"
+    names = ("MEDIQA2019-Task3-QA-TrainingSet1-LiveQAMed.xml", "MEDIQA2019-Task3-QA-TrainingSet2-Alexa.xml",
+             "MEDIQA2019-Task3-QA-ValidationSet.xml", "MEDIQA2019-Task3-QA-TestSet-wLabels.xml")
+    folder.mkdir()
+    for name in names:  # only the validation set is among the samples: it stands in for each file
+        shutil.copyfile(sample, folder / name)
+    run_catalog_steps("mediqa_qa", folder)
+    rows = [json.loads(ln) for ln in (folder / "dev.jsonl").read_text().splitlines()]
+    assert len(rows) == 5 and all(r["answer"] and r["answer"] in r["context"] for r in rows)
+    rank1 = r'ReferenceRank="1"[^>]*>\s*<AnswerURL>[^<]*</AnswerURL>\s*<AnswerText>([^<]{40})'
+    first_rank1 = re.search(rank1, sample.read_text(encoding="utf-8")).group(1)
+    assert rows[0]["id"].endswith(":2") and rows[0]["answer"].startswith(" ".join(first_rank1.split()))
+    assert read_split(CATALOG.get("mediqa_qa"), tmp_path, "dev").records == 5
