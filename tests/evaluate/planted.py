@@ -8,6 +8,8 @@ Planted sets (each a {id: prediction text} map):
 - ``synonyms``: every mention / argument replaced by another gold mention string of the same concept
   id in the same document, where one exists (else kept).
 - ``shifted``: every mention / argument with its last character dropped (a boundary off by one).
+- ``alt-boundaries`` (sets with BC2GM-style alternatives only): every mention that has alternative
+  boundaries replaced by the text of its first alternative.
 
 ``offsets`` scores (document, start, end, type) directly as the NER kits do, for the sets that have
 offsets (gold, first-occurrence, shifted), to show what a span-predicting system would get.
@@ -74,6 +76,20 @@ def _synonym_of(ref: dict) -> dict[str, str]:
     return out
 
 
+def _alternative_of(row: dict) -> dict[str, str]:
+    """mention text -> the text of its first alternative boundary (BC2GM ALTGENE)."""
+    out: dict[str, str] = {}
+    for m in row["reference"]["mentions"]:
+        if m.get("alternatives"):
+            s, e = m["alternatives"][0]
+            out.setdefault(m["text"], normalize_ws(row["input_text"][s:e]))
+    return out
+
+
+def has_alternatives(rows: list[dict]) -> bool:
+    return any(m.get("alternatives") for r in rows for m in (r.get("reference") or {}).get("mentions", []))
+
+
 def _shift(s: str) -> str:
     return s[:-1] if len(s) > 1 else s
 
@@ -87,8 +103,8 @@ def planted(rows: list[dict], plant: str) -> dict[str, str]:
         if plant in ("gold", "first-occurrence"):
             out[row["id"]] = row["target"]
             continue
-        syn = _synonym_of(row["reference"])
-        change = (lambda s, syn=syn: syn.get(s, s)) if plant == "synonyms" else _shift
+        table = _synonym_of(row["reference"]) if plant == "synonyms" else _alternative_of(row)
+        change = (lambda s, t=table: t.get(s, s)) if plant in ("synonyms", "alt-boundaries") else _shift
         if row["task"] == "ner":
             new = {t: list(dict.fromkeys(change(m) for m in ms)) for t, ms in value.items()}
         else:
@@ -99,7 +115,7 @@ def planted(rows: list[dict], plant: str) -> dict[str, str]:
 
 def offset_score(rows: list[dict], plant: str) -> float | None:
     """F1 over (doc, start, end, type) of span predictions: what the NER kits compute."""
-    if rows[0]["task"] != "ner" or plant == "synonyms":
+    if rows[0]["task"] != "ner" or plant in ("synonyms", "alt-boundaries"):
         return None
     tp = fp = fn = 0
     for row in rows:
@@ -125,12 +141,28 @@ def score_all_plants(rows: list[dict]) -> dict[str, dict[str, float | None]]:
     inputs = {r["id"]: r["input_text"] for r in rows}
     refs = {r["id"]: r.get("reference") for r in rows}
     table: dict[str, dict[str, float | None]] = {}
-    for plant in PLANTS:
+    for plant in (*PLANTS, "alt-boundaries") if has_alternatives(rows) else PLANTS:
         res = score_texts(rows[0]["task"], gold, planted(rows, plant), inputs, refs)
         row = {name: d[d["main"]] for name, d in res["definitions"].items()}
         row["offsets (kit on spans)"] = offset_score(rows, plant)
         table[plant] = row
     return table
+
+
+def bc2gm_set() -> dict[str, list[dict]]:
+    """BC2GM's test sample as an ner eval set (the catalog lists BC2GM without eval sets)."""
+    folder = SAMPLES / "bc2gm" / "test"
+    files = [
+        folder / "test.first100.in",
+        folder / "GENE.first100sent.eval",
+        folder / "ALTGENE.first100sent.eval",
+    ]
+    es = EvalSet(
+        name="bc2gm", dataset="bc2gm", task="ner", split="test", suites=("main",), render={"types": ["GENE"]}
+    )
+    return {
+        "bc2gm (test sample, 100 sentences)": eval_rows("bc2gm", "bc2gm", read_records("bc2gm", files), es)
+    }
 
 
 def real_sets() -> dict[str, list[dict]]:
@@ -140,6 +172,7 @@ def real_sets() -> dict[str, list[dict]]:
     ncbi = read_records("ncbi_disease", [FIXTURES / "raw" / "pubtator" / "ncbi_disease_format.PubTator.txt"])
     cmeee = read_records("cmeee_v2", [SAMPLES / "cmeee_v2" / "CMeEE-V2_dev.first200.json"], split="dev")
     return {
+        **bc2gm_set(),
         "bc5cdr_chem (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_chem", bc5),
         "bc5cdr_dise (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_dise", bc5),
         "bc5cdr_re CID (sample, 50 docs)": eval_rows("bc5cdr", "bc5cdr_re", bc5),
