@@ -181,8 +181,9 @@ def _outcome_after(ds: Dataset, raw_dir: Path, written: list[str], status: Statu
     check = check_dataset(ds, raw_dir)
     missing = [f"{s.split}: {g}" for s in check.splits for g in s.missing]
     if check.status == "missing":
+        todo = f"; still by hand: {ds.prepare}" if ds.prepare else ""
         return Outcome(ds.name, "incomplete", "in place, but the readers' globs still miss files "
-                       f"({'; '.join(missing)})", written, missing)
+                       f"({'; '.join(missing)}){todo}", written, missing)
     if check.status == "malformed":
         return Outcome(ds.name, "incomplete", "in place, but malformed: " + "; ".join(check.problems[:3]),
                        written, missing)

@@ -219,3 +219,16 @@ def test_mirror_rewrites_the_catalog_url_and_the_record_keeps_the_original(tmp_p
     assert outcome.status == "fetched", outcome.detail
     assert set(record.read(raw / "liveqa")["files"]) == {f"https://github.com/o/r/raw/c/{s}.jsonl"
                                                          for s in ("train", "test")}
+
+
+def test_a_server_without_range_support_restarts_the_file_cleanly(tmp_path, no_proxy):
+    raw = tmp_path / "raw"
+    body = demo("med_qa/US/test.jsonl")
+    with FileServer({"US/test.jsonl": body}) as server:
+        server.ignore_range = True
+        server.drop_once.add("US/test.jsonl")
+        ds = entry("med_qa", {"files": [{"url": server.url("US/test.jsonl"), "sha256": sha(body),
+                                         "to": "US/test.jsonl"}]})
+        fetch_many([ds], Options(raw_dir=raw))
+        assert len(server.ranges("US/test.jsonl")) == 2
+    assert (raw / "med_qa" / "US" / "test.jsonl").read_bytes() == body  # not the half + the whole
