@@ -249,3 +249,44 @@ def test_applicable_needs_the_gold_it_scores_against() -> None:
     ]  # fmt: skip
     assert applicable("mcqa", [["A"]], None, None) == ["accuracy"]
     assert applicable("qa", ["x"], None, None) == []
+
+
+def test_chemprot_layout_mention_level_cpr_relations(tmp_path) -> None:
+    """ChemProt's kit scores (document, CPR group, Arg1 mention, Arg2 mention): a string pair that names
+    a chemical and a gene written twice stands for every mention pair, right and wrong ones alike."""
+    from tests.formats.helpers import read_all
+
+    title, abstract = "Aspirin inhibits COX-1.", "Aspirin also binds COX-1 and PTGS2."
+    at = len(title) + 1
+    files = {
+        "chemprot_test_abstracts_gs.tsv": [f"11\t{title}\t{abstract}"],
+        "chemprot_test_entities_gs.tsv": [
+            "11\tT1\tCHEMICAL\t0\t7\tAspirin", "11\tT2\tGENE-Y\t17\t22\tCOX-1",
+            f"11\tT3\tCHEMICAL\t{at}\t{at + 7}\tAspirin", f"11\tT4\tGENE-Y\t{at + 19}\t{at + 24}\tCOX-1",
+            f"11\tT5\tGENE-N\t{at + 29}\t{at + 34}\tPTGS2",
+        ],
+        "chemprot_test_relations_gs.tsv": [
+            "11\tCPR:4\tY \tINHIBITOR\tArg1:T1\tArg2:T2", "11\tCPR:4\tY \tINHIBITOR\tArg1:T3\tArg2:T4",
+            "11\tCPR:9\tY \tSUBSTRATE\tArg1:T3\tArg2:T5",
+        ],
+    }  # fmt: skip
+    paths = []
+    for name, lines in files.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
+    (rec,), _ = read_all("biocreative_tsv", paths, {"layout": "chemprot"}, split="test")
+    opts = {
+        "relation_types": ["CPR:4", "CPR:9"],
+        "relation_names": {"CPR:4": "inhibitor", "CPR:9": "substrate"},
+    }
+    [inst] = re_.render(rec, "en", random.Random(0), **opts)
+    ref = reference("re", rec, **opts)
+    gold = re_.gold(rec, **opts)
+    # the two CPR:4 relations collapse into one string pair in the target
+    assert gold == {"inhibitor": [("Aspirin", "COX-1")], "substrate": [("Aspirin", "PTGS2")]}
+    preds = [re_.parse(inst.target, "en"), re_.parse("inhibitor: [Aspirin, COX-1]", "en")]
+    s = score_all("re", re_.score([gold] * 2, preds), [gold] * 2, preds, None, [ref] * 2)
+    # gold strings: [Aspirin, COX-1] -> (T1,T2) (T3,T4) TP, (T1,T4) (T3,T2) FP; [Aspirin, PTGS2] -> (T3,T5)
+    # TP, (T1,T5) FP. Second prediction: TP 2, FP 2, FN 1 (the CPR:9 pair). Total TP 5, FP 5, FN 1
+    assert _prf(s["mention"]) == (5, 5, 1)
+    assert _prf(s["string-set"]) == (3, 0, 1)  # 2 + 1 string triples right, the substrate one missed once
