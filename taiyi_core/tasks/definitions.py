@@ -86,27 +86,28 @@ def _carries(refs: Sequence[dict] | None, key: str) -> bool:
     return bool(refs) and all(isinstance(r, dict) and key in r for r in refs)  # type: ignore[union-attr]
 
 
-def _has_level(refs: Sequence[dict] | None, level: str) -> bool:
+def relation_level(refs: Sequence[dict] | None) -> str | None:
+    """``mention`` or ``concept``: the level of a set's gold relations (None: no usable reference, or
+    both levels mixed). A set without any relation is concept-level when its mentions carry ids."""
     if not _carries(refs, "mentions") or not _carries(refs, "relations"):
-        return False
+        return None
     levels = {rel["level"] for r in refs or () for rel in r["relations"]}
-    return levels == {level} or (not levels and level == "concept")
+    if not levels:
+        return "concept" if any(m.get("ids") for r in refs or () for m in r["mentions"]) else "mention"
+    return levels.pop() if len(levels) == 1 else None
 
 
 def applicable(
     task: str, golds: Sequence[Any], inputs: Sequence[str] | None, refs: Sequence[dict] | None
 ) -> list[str]:
     """The definitions that apply to one eval set of ``task``, in ``DEFINITIONS`` order."""
+    offsets = inputs is not None and _carries(refs, "mentions")
     ok = {
         "": True,
         "inputs": inputs is not None,
-        "mentions": inputs is not None and _carries(refs, "mentions")
-        if task == "ner"
-        else _has_level(refs, "mention"),
-        "concept_relations": _has_level(refs, "concept"),
-        "alternatives": inputs is not None
-        and _carries(refs, "mentions")
-        and any("alternatives" in m for r in refs or () for m in r["mentions"]),
+        "mentions": offsets if task == "ner" else relation_level(refs) == "mention",
+        "concept_relations": relation_level(refs) == "concept",
+        "alternatives": offsets and any("alternatives" in m for r in refs or () for m in r["mentions"]),
         "single_label": task != "tc" or (bool(golds) and all(len(g) == 1 for g in golds)),
     }
     return [d.name for d in DEFINITIONS.values() if task in d.tasks and ok[d.needs]]

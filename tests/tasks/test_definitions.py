@@ -247,6 +247,15 @@ def test_applicable_needs_the_gold_it_scores_against() -> None:
     assert applicable("re", [{}], None, [{"mentions": [], "relations": [{"level": "concept"}]}]) == [
         "string-set", "relaxed", "undirected", "concept",
     ]  # fmt: skip
+    # a set without any gold relation: concept-level when its mentions carry ids, else mention-level
+    with_ids = [{"mentions": [{"text": "x", "ids": ["D1"]}], "relations": []}]
+    without = [{"mentions": [{"text": "x", "ids": []}], "relations": []}]
+    assert "concept" in applicable("re", [{}], None, with_ids) and "mention" not in applicable(
+        "re", [{}], None, with_ids
+    )
+    assert "mention" in applicable("re", [{}], None, without) and "concept" not in applicable(
+        "re", [{}], None, without
+    )
     assert applicable("mcqa", [["A"]], None, None) == ["accuracy"]
     assert applicable("qa", ["x"], None, None) == []
 
