@@ -131,8 +131,14 @@ def detect_format(weights: Weights, tokenizer: Any) -> tuple[str, str]:
 
 
 def _with_probe(tokenizer: Any, prompt: str) -> str:
+    """The conversation (prompt, probe answer) as the template renders it; '' if the template refuses."""
+    from jinja2 import TemplateError
+
     messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": _TURN_PROBE}]
-    return tokenizer.apply_chat_template(messages, tokenize=False)
+    try:
+        return tokenizer.apply_chat_template(messages, tokenize=False)
+    except (TemplateError, ValueError):  # e.g. a template that only renders up to a generation prompt
+        return ""
 
 
 def chat_prompt(tokenizer: Any, prompt: str) -> str:

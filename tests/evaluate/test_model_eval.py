@@ -245,3 +245,29 @@ def test_hub_id_is_read_from_the_hf_cache_offline(tiny_kit, tmp_path):  # noqa: 
     folder = tmp_path / "runs" / "eval-taiyi-test--tiny-qwen3" / "eval" / EVAL_SET
     gen = check_outputs(folder, "chat_template", kit_eos_ids("qwen3-8b"))
     assert gen["model"]["name_or_path"] == "taiyi-test/tiny-qwen3"
+
+
+@pytest.mark.parametrize(
+    ("name", "token"),
+    [
+        ("qwen2.5-7b-instruct", "<|im_end|>"),
+        ("qwen3-8b", "<|im_end|>"),
+        ("llama-3.1-8b-instruct", "<|eot_id|>"),
+    ],
+)
+def test_end_of_turn_token_is_read_from_the_template(name, token):
+    from transformers import AutoTokenizer
+
+    from taiyi_core.evaluate.prompting import end_of_turn_token
+
+    assert end_of_turn_token(AutoTokenizer.from_pretrained(kit_dir(name))) == token
+
+
+def test_base_model_with_a_chat_tokenizer_also_stops_at_the_end_of_turn(tiny_kit):  # noqa: F811
+    """taiyi-qwen25's case: Qwen2.5-7B base (eos <|endoftext|> only) trained with the Instruct template."""
+    base = tiny_kit("qwen2.5-7b")
+    weights = Weights(str(base), str(kit_dir("qwen2.5-7b-instruct")), None, "base")
+    prompting = resolve_prompting(weights, EvalSettings())
+    assert prompting.prompt_format == "chat_template"
+    assert list(prompting.eos_ids) == kit_eos_ids("qwen2.5-7b") == [151643]
+    assert list(prompting.stop_ids) == [151643, 151645]  # + <|im_end|>, which closes each answer
