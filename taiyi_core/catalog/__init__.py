@@ -27,7 +27,7 @@ DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml", "
 # Fixed by the contracts (taiyi_core/formats and taiyi_core/tasks register exactly these names).
 READER_NAMES = (
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml",
 )
 TASK_NAMES = (
     "ner", "re", "ee", "norm", "tc", "sts", "mcqa", "yesno", "qa", "cqa", "dialogue", "mt", "t2t", "report",
@@ -52,7 +52,7 @@ Task = Literal[
 ]
 ReaderName = Literal[
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml",
 ]
 Language = Literal["en", "zh", "multi"]
 Role = Literal["train", "eval", "both", "none"]

@@ -13,6 +13,7 @@ from taiyi_core.formats.conll import ConllReader
 from taiyi_core.formats.ddi_xml import DdiXmlReader
 from taiyi_core.formats.firefly_jsonl import FireflyJsonlReader
 from taiyi_core.formats.hoc import HocReader
+from taiyi_core.formats.inline_xml import InlineXmlReader
 from taiyi_core.formats.json_records import JsonRecordsReader
 from taiyi_core.formats.n2c2_xml import N2c2XmlReader
 from taiyi_core.formats.ppi_xml import PpiXmlReader
@@ -37,6 +38,7 @@ READERS: dict[str, Reader] = {
         N2c2XmlReader(),
         BiocreativeTsvReader(),
         Bc2gmReader(),
+        InlineXmlReader(),
     )
 }
 

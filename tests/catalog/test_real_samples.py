@@ -441,6 +441,16 @@ CASES.append(
     )
 )
 
+# OSIRIS inline XML: grep -c '<Article>' = 46; grep -o '<gene ' / '<variant ' = 350 / 235 mentions
+CASES.append(
+    Case(
+        "osiris",
+        "osiris/corpus.first46.xml",
+        {"corpus.xml": "osiris/corpus.first46.xml"},
+        {"train": Counts(46, mentions=350 + 235)},
+    )
+)
+
 # BC2GM (benchmark_sets.yaml): the packages unpack to train/ and test/; records = lines of *.in,
 # mentions = lines of GENE.eval (the sample keeps the eval lines of the cut sentences)
 BC2GM_LAYOUT = {
@@ -460,7 +470,6 @@ CASES.append(
 
 # dataset -> the sample folder it was checked against; these entries must say verified: false + why
 UNVERIFIED: dict[str, str] = {
-    "osiris": "osiris",  # inline-annotated XML, not BioC: prepare step
     "cellfinder": "cellfinder",  # one folder, no split: prepare step
     "hallmarks_of_cancer": "hoc",  # the release ships no split lists
     "biosses": "biosses",  # a RAR of two .docx tables; only BigBIO's TSV is here
@@ -685,3 +694,17 @@ def test_raw_check_finds_the_laid_out_sample_well_formed(case: Case, tmp_path, s
     assert result.status != "malformed", result.problems[:3]
     gaps = {s.split: s.missing for s in result.splits if s.split in case.splits and s.missing}
     assert not gaps, gaps
+
+
+def test_osiris_mentions_and_ids(tmp_path, shared_samples):
+    """grep -o 'g_id="[^"]*"': 350, of which 5 "No" (not normalised); v_id: 124 "No", 111 dbSNP numbers;
+    every mention's text equals its g_lex / v_lex attribute (checked with a regex over the file)."""
+    tally = _one("osiris", tmp_path, shared_samples, "train")
+    ents = [e for rec in tally.items for e in rec.entities]
+    assert Counter(e.type for e in ents) == {"Gene": 350, "Variant": 235}
+    assert Counter((e.type, n.db) for e in ents for n in e.normalized) == {
+        ("Gene", "NCBIGene"): 350 - 5,
+        ("Variant", "dbSNP"): 235 - 124,
+    }
+    assert all(e.text == e.attributes.get("g_lex", e.attributes.get("v_lex")) for e in ents)
+    assert all(n.id.startswith("rs") for e in ents if e.type == "Variant" for n in e.normalized)
