@@ -30,6 +30,7 @@ HUB_KITS = {
     "Qwen/Qwen3-8B": "qwen3-8b",
     "meta-llama/Llama-3.1-8B-Instruct": "llama-3.1-8b-instruct",
     "Qwen/Qwen-7B": "qwen-7b",
+    "models/qwen-7b-native": "qwen-7b",  # jobs/taiyi1.yaml: Qwen/Qwen-7B after `taiyi model convert`
 }
 
 
