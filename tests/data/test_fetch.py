@@ -20,11 +20,12 @@ import pytest
 
 from taiyi_core.catalog import Dataset, load_catalog
 from taiyi_core.catalog.download import Download
+from taiyi_core.config import load_preset
 from taiyi_core.data import jobs
 from taiyi_core.fetch import record
 from taiyi_core.fetch.engine import WORK_DIR, Options, fetch_many
 from taiyi_core.rundir import RunDir
-from tests.data.conftest import DEMO_RAW, demo_preset
+from tests.data.conftest import DEMO_RAW
 from tests.data.loopback import FileServer
 
 COMMIT = "3bc6e6d" + "0" * 33
@@ -144,8 +145,9 @@ def test_fetch_releases_then_the_data_step_reads_them(tmp_path, no_proxy, monkey
     monkeypatch.setattr(socket.socket, "connect", refuse)
     names = ["bc5cdr", "hallmarks_of_cancer", "med_qa"]
     for raw_dir, run_dir in ((raw, tmp_path / "fetched"), (DEMO_RAW, tmp_path / "bundled")):
-        preset = demo_preset(raw_dir)
-        preset = preset.model_copy(update={"data": preset.data.model_copy(update={"datasets": names})})
+        base = load_preset("demo")
+        data = base.data.model_copy(update={"raw_dir": str(raw_dir), "datasets": names})
+        preset = base.model_copy(update={"data": data})
         for name in names:
             jobs.prepare_dataset(RunDir(run_dir), preset, name)
     for name in names:
