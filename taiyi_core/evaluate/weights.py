@@ -125,12 +125,16 @@ def check_available(name_or_path: str, revision: str | None = None, trust_remote
                 f"with `hf download {name_or_path}{rev}` where there is network, or pass a local folder"
             )
     if config is not None and not trust_remote_code:
-        auto_map = json.loads(Path(config).read_text(encoding="utf-8")).get("auto_map")
-        if auto_map:
+        cfg = json.loads(Path(config).read_text(encoding="utf-8"))
+        if cfg.get("model_type") == "qwen":  # Qwen-7B v1, Taiyi-LLM: their code fails under transformers 5
             raise ConfigError(
-                f"model {name_or_path!r} needs its own remote code ({', '.join(sorted(auto_map))}); convert "
-                "it to a native checkpoint with `taiyi model convert SRC DST` (Qwen-v1, Taiyi-LLM), or pass "
-                "--trust-remote-code to run its code"
+                f"model {name_or_path!r} is Qwen-v1 (remote code, which does not run under transformers 5): "
+                f"convert it first with `taiyi model convert {name_or_path} DST`, then evaluate DST"
+            )
+        if cfg.get("auto_map"):
+            raise ConfigError(
+                f"model {name_or_path!r} needs its own remote code ({', '.join(sorted(cfg['auto_map']))}): "
+                "pass --trust-remote-code to run it, or convert it to a native checkpoint"
             )
 
 
