@@ -9,7 +9,8 @@ Why not ``bioc.biocxml.load``/``BioCXMLDocumentReader``: neither reports line nu
 ``offset`` raises ``ValueError`` and ends the whole file; empty ``<text/>``/``<infon/>`` come back as
 ``None``; the streaming reader never clears parsed elements. Here ``lxml.iterparse`` walks documents one
 by one (cleared after use, each with its source line), fills the ``bioc`` data model, and a bad
-document quarantines alone. A syntax error quarantines the rest of the file with its line.
+document quarantines alone. After a syntax error the rest of the file is parsed one ``<document>``
+at a time: the broken document is quarantined with its line, the ones around it are read.
 
 Trap: XML parsers normalise literal ``\\r\\n`` inside text to ``\\n`` (only ``&#13;`` survives); a file
 whose offsets count the CR then fails the re-slice check and quarantines rather than being shifted.
@@ -17,6 +18,7 @@ whose offsets count the CR then fails the re-slice check and quarantines rather 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,28 +57,56 @@ class BiocXmlReader(Reader):
                 if event != "end" or elem.tag != "document" or elem.getparent() is not root:
                     continue
                 seen += 1
-                doc_id = (elem.findtext("id") or "").strip() or None
-                try:
-                    record = to_record(_document(elem), opts, ctx, ctx.source(path, elem.sourceline, doc_id))
-                except SkipRecord as exc:
-                    yield ctx.quarantine(
-                        path,
-                        str(exc),
-                        line=elem.sourceline,
-                        record_id=doc_id,
-                        raw=etree.tostring(elem, encoding="unicode"),
-                    )
-                else:
-                    yield record
+                yield self._emit(path, elem, elem.sourceline, opts, ctx)
                 elem.clear()
                 while elem.getprevious() is not None:
                     del root[0]
         except etree.XMLSyntaxError as exc:
-            yield ctx.quarantine(
-                path,
-                f"invalid XML after {seen} documents: {exc.msg}; rest of file not read",
-                line=exc.lineno,
+            yield from self._salvage(path, seen, exc, opts, ctx)
+
+    @staticmethod
+    def _emit(path: Path, elem, line: int | None, opts: BiocOptions, ctx: Ctx):
+        """One ``<document>`` element as a record, or its Quarantined."""
+        doc_id = (elem.findtext("id") or "").strip() or None
+        try:
+            return to_record(_document(elem), opts, ctx, ctx.source(path, line, doc_id))
+        except SkipRecord as exc:
+            return ctx.quarantine(
+                path, str(exc), line=line, record_id=doc_id, raw=etree.tostring(elem, encoding="unicode")
             )
+
+    def _salvage(
+        self, path: Path, seen: int, exc: etree.XMLSyntaxError, opts: BiocOptions, ctx: Ctx
+    ) -> Iterator:
+        """After a syntax error, parse the file one ``<document>…</document>`` at a time so that the
+        documents after the broken one are read too; the broken one is quarantined with its line."""
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        blocks = list(_DOCUMENT.finditer(text))
+        if len(blocks) <= seen:
+            yield ctx.quarantine(
+                path, f"invalid XML after {seen} documents: {exc.msg}; rest of file not read", line=exc.lineno
+            )
+            return
+        for block in blocks[seen:]:
+            line = text.count("\n", 0, block.start()) + 1
+            try:
+                elem = etree.fromstring(block.group(0).encode("utf-8"), _PARSER)
+            except etree.XMLSyntaxError as bad:
+                doc_id = _ID.search(block.group(0))
+                yield ctx.quarantine(
+                    path,
+                    f"invalid XML in this document: {bad.msg}",
+                    line=line + (bad.lineno or 1) - 1,
+                    record_id=doc_id.group(1).strip() if doc_id else None,
+                    raw=block.group(0),
+                )
+                continue
+            yield self._emit(path, elem, line, opts, ctx)
+
+
+_DOCUMENT = re.compile(r"<document[\s>].*?</document>", re.DOTALL)
+_ID = re.compile(r"<id>(.*?)</id>", re.DOTALL)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def _int(value: str | None, what: str) -> int:

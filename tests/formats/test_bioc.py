@@ -272,3 +272,15 @@ def test_bioc_json_layout_mismatch_and_bad_options(fixtures, tmp_path):
     assert q.reason == "collection has no 'documents' list"
     with pytest.raises(ReaderError, match="layuot"):
         read_all("bioc_json", [path], {"layuot": "jsonl"})
+
+
+def test_bioc_xml_syntax_error_keeps_the_documents_around_it(tmp_path):
+    doc = "<document><id>{i}</id><passage><offset>0</offset><text>Aspirin.</text></passage></document>\n"
+    bad = "<document><id>4</id><passage><offset>0</offset><text>bad & text</text></passage></document>\n"
+    body = "".join(doc.format(i=i) for i in (1, 2, 3)) + bad + "".join(doc.format(i=i) for i in (5, 6))
+    path = tmp_path / "broken.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<collection><source>x</source>\n{body}</collection>\n')
+    records, (q,) = read_all("bioc_xml", [path], {})
+    assert [r.id for r in records] == ["1", "2", "3", "5", "6"]
+    assert (q.record_id, q.line) == ("4", 6) and "invalid XML in this document" in q.reason
+    assert [r.source.line for r in records][-1] == 8
