@@ -104,9 +104,10 @@ def fetch_dataset(ds: Dataset, opts: Options, client: httpx2.Client) -> Outcome:
         hub_rec = None
         if ds.download.hub is not None:
             repo = ds.download.hub
-            written += hub.fetch_repo(repo, staging, endpoint=mirror_map.hub_endpoint(opts.mirrors),
-                                      cache_dir=opts.hub_cache)
-            hub_rec = {"repo": repo.repo, "revision": repo.revision, "files": len(written)}
+            hub_files = hub.fetch_repo(repo, staging, endpoint=mirror_map.hub_endpoint(opts.mirrors),
+                                       cache_dir=opts.hub_cache)
+            written += hub_files
+            hub_rec = {"repo": repo.repo, "revision": repo.revision, "files": len(hub_files)}
         written += convert.run_steps(ds.name, ds.download.convert, staging)
         record.write(staging, ds, files_rec, hub_rec, written, how="fetch")
         move_into_place(staging, folder)

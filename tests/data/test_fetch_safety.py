@@ -117,12 +117,15 @@ def test_mirror_settings():
         mirrors.parse("github.com=mirror")
 
 
-def test_hub_repo_from_a_prefilled_cache_offline(tmp_path, monkeypatch):
+REVISION = "5c0ffee" + "0" * 33
+
+
+def prefill_hub_cache(tmp_path: Path, monkeypatch) -> Path:
     """HF_HUB_OFFLINE=1 and a cache laid out as huggingface_hub writes it (blobs + snapshot links)."""
     import huggingface_hub.constants as hf_constants
 
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
-    revision = "5c0ffee" + "0" * 33
+    revision = REVISION
     repo = tmp_path / "cache" / "datasets--FreedomIntelligence--huatuo_encyclopedia_qa"
     snap = repo / "snapshots" / revision
     (repo / "blobs").mkdir(parents=True)
@@ -133,6 +136,12 @@ def test_hub_repo_from_a_prefilled_cache_offline(tmp_path, monkeypatch):
         blob = repo / "blobs" / name.replace(".", "_")
         blob.write_bytes(body)
         (snap / name).symlink_to(Path("../../blobs") / blob.name)
+    return tmp_path / "cache"
+
+
+def test_hub_repo_from_a_prefilled_cache_offline(tmp_path, monkeypatch):
+    prefill_hub_cache(tmp_path, monkeypatch)
+    revision = REVISION
     spec = HubRepo(repo="FreedomIntelligence/huatuo_encyclopedia_qa", revision=revision, allow=["*.jsonl"])
     dest = tmp_path / "raw" / "huatuo_encyclopedia_qa"
     written = hub.fetch_repo(spec, dest, cache_dir=tmp_path / "cache")
@@ -163,3 +172,18 @@ def test_the_data_step_never_imports_the_fetch_code():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_hub_dataset_is_fetched_into_place_like_any_other(tmp_path, monkeypatch):
+    from taiyi_core.catalog import load_catalog
+    from taiyi_core.fetch import record
+    from taiyi_core.fetch.engine import Options, fetch_many
+
+    cache = prefill_hub_cache(tmp_path, monkeypatch)
+    ds = load_catalog().get("huatuo_encyclopedia_qa")
+    ds = ds.model_copy(update={"download": Download.model_validate({"hub": {
+        "repo": "FreedomIntelligence/huatuo_encyclopedia_qa", "revision": REVISION, "allow": ["*.jsonl"]}})})
+    outcome = fetch_many([ds], Options(raw_dir=tmp_path / "raw", hub_cache=cache))[0]
+    assert outcome.status == "incomplete" and "dev: valid*.json*" in outcome.detail  # no dev file in the repo
+    rec = record.read(tmp_path / "raw" / "huatuo_encyclopedia_qa")
+    assert rec["hub"] == {"repo": ds.download.hub.repo, "revision": REVISION, "files": 2}
