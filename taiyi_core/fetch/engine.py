@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -60,13 +60,10 @@ def fetch_many(datasets: list[Dataset], opts: Options, *, jobs: int = 4,
     """Fetch each dataset, ``jobs`` at a time; outcomes in the order given."""
     with http.new_client() as client, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(_guarded, ds, opts, client) for ds in datasets]
-        outcomes = []
-        for fut in futures:
-            outcome = fut.result()
+        for fut in as_completed(futures):
             if done is not None:
-                done(outcome)
-            outcomes.append(outcome)
-    return outcomes
+                done(fut.result())
+    return [fut.result() for fut in futures]
 
 
 def _guarded(ds: Dataset, opts: Options, client: httpx2.Client) -> Outcome:
@@ -74,7 +71,7 @@ def _guarded(ds: Dataset, opts: Options, client: httpx2.Client) -> Outcome:
         return fetch_dataset(ds, opts, client)
     except (FetchError, httpx2.HTTPError) as exc:
         return Outcome(ds.name, "failed", str(exc))
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 (one dataset's bug must not stop the others; it is reported)
         return Outcome(ds.name, "failed", f"{type(exc).__name__}: {exc}")
 
 
