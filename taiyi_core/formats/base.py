@@ -313,13 +313,22 @@ def _iter_container(text: str, what: str, opening: str, closing: str) -> Iterato
                 key, pos = _object_key(text, pos)
             value, pos = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
+            resume = _next_element(text, start, exc.pos)
             yield JsonItem(
                 index,
                 exc.lineno,
                 None,
-                error=f"invalid JSON: {exc.msg} (line {exc.lineno} col {exc.colno}); rest of file not read",
+                error=f"invalid JSON: {exc.msg} (line {exc.lineno} col {exc.colno}); "
+                + ("reading resumes at the next element" if resume else "rest of file not read"),
                 raw=text[start : start + 300],
             )
+            if resume is None:
+                return
+            index, pos = index + 1, resume
+            continue
+        except RecursionError:  # nesting deeper than Python's JSON decoder can follow
+            yield JsonItem(index, line_of(text, start), None, error="JSON nested too deeply to parse; "
+                           "rest of file not read", raw=text[start : start + 300])
             return
         yield JsonItem(index, line_of(text, start), key, value, raw=text[start:pos])
         index += 1
@@ -348,6 +357,19 @@ def _iter_container(text: str, what: str, opening: str, closing: str) -> Iterato
         return
 
 
+def _next_element(text: str, start: int, error_at: int) -> int | None:
+    """Where the element after a broken one starts in a pretty-printed array or object: the next line
+    after the error that starts with the broken element's own indentation and its first character
+    (CBLUE's ``\n  {``). None when the file is not laid out one element per indented block."""
+    line_start = text.rfind("\n", 0, start) + 1
+    indent = text[line_start:start]
+    if line_start == 0 or indent.strip() or start >= len(text):
+        return None
+    marker = "\n" + indent + text[start]
+    found = text.find(marker, max(error_at, start + 1))
+    return None if found < 0 else found + len(marker) - 1
+
+
 def iter_jsonl(text: str) -> Iterator[JsonItem]:
     """One JSON value per line; blank lines are skipped, a bad line is one error item."""
     index = 0
@@ -360,6 +382,8 @@ def iter_jsonl(text: str) -> Iterator[JsonItem]:
             yield JsonItem(
                 index, lineno, None, error=f"invalid JSON line: {exc.msg} (col {exc.colno})", raw=line
             )
+        except RecursionError:
+            yield JsonItem(index, lineno, None, error="JSON line nested too deeply to parse", raw=line)
         else:
             yield JsonItem(index, lineno, None, value, raw=line)
         index += 1

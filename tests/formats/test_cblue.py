@@ -392,3 +392,23 @@ def test_imcs_mrg_report_fields(fixtures):
 def test_imcs_expects_an_object_keyed_by_id(fixtures):
     _, (q,) = read_all("cblue", [fixtures / "raw/cblue/chip_cdee.json"], {"variant": "imcs_mrg"})
     assert "expected a JSON object" in q.reason
+
+
+def test_a_broken_record_in_a_pretty_printed_array_quarantines_alone(tmp_path):
+    path = tmp_path / "KUAKE-QIC_dev.json"
+    path.write_text(
+        '[\n  {\n    "id": "s1",\n    "query": "a",\n    "label": "其他"\n  },\n'
+        '  {\n    "id": "s2",\n    "query": "b" "oops",\n    "label": "其他"\n  },\n'
+        '  {\n    "id": "s3",\n    "query": "c",\n    "label": "其他"\n  }\n]',
+        encoding="utf-8",
+    )
+    records, (bad,) = read_all("cblue", [path], {"variant": "kuake_qic"}, lang="zh")
+    assert [r.id for r in records] == ["s1", "s3"]
+    assert bad.line == 9 and "reading resumes at the next element" in bad.reason
+
+
+def test_json_nested_too_deeply_is_quarantined_not_a_crash(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('[{"id": "s1", "query": "a", "label": "其他"}, ' + "[" * 3000 + "]" * 3000 + "]")
+    records, (bad,) = read_all("cblue", [path], {"variant": "kuake_qic"}, lang="zh")
+    assert [r.id for r in records] == ["s1"] and "nested too deeply" in bad.reason
