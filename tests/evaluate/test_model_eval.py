@@ -223,26 +223,22 @@ def test_chat_prompt_is_what_training_sees_before_the_answer(name):
     assert PromptFormatter(tok, "chat_template", 512)(prompt) == enc.input_ids[:first]
 
 
-def test_hub_id_is_read_from_the_hf_cache_offline(tiny_kit, tmp_path):  # noqa: F811
+def test_hub_id_is_read_from_the_hf_cache_offline(tiny_kit, runs_root, tmp_path, monkeypatch):  # noqa: F811
     """A hub id resolves through the Hugging Face cache (laid out as `hf download` leaves it), offline."""
-    import os
     import shutil
-    import subprocess
-    import sys
+
+    from huggingface_hub import constants
 
     commit = "0123456789abcdef0123456789abcdef01234567"
     repo = tmp_path / "hf-cache" / "models--taiyi-test--tiny-qwen3"
     shutil.copytree(tiny_kit("qwen3-8b"), repo / "snapshots" / commit)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(commit)
-    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hf-cache"), "HF_HUB_OFFLINE": "1"}
-    env["TAIYI_RUNS"] = str(tmp_path / "runs")
-    argv = ["eval", "run", "--model", "taiyi-test/tiny-qwen3", "--datasets", EVAL_SET, "--limit", "2"]
-    argv += ["--raw-dir", str(DEMO_RAW), "--max-new-tokens", "2", "--json"]
-    code = "from taiyi_core.cli import app; app()"
-    done = subprocess.run([sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    folder = tmp_path / "runs" / "eval-taiyi-test--tiny-qwen3" / "eval" / EVAL_SET
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))  # read at each call
+    assert constants.HF_HUB_OFFLINE
+    code, out = eval_cli(runs_root, "--model", "taiyi-test/tiny-qwen3")
+    assert code == 0, out
+    folder = runs_root / "eval-taiyi-test--tiny-qwen3" / "eval" / EVAL_SET
     gen = check_outputs(folder, "chat_template", kit_eos_ids("qwen3-8b"))
     assert gen["model"]["name_or_path"] == "taiyi-test/tiny-qwen3"
 
