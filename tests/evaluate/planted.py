@@ -13,7 +13,7 @@ Planted sets (each a {id: prediction text} map):
 
 ``offsets`` scores (document, start, end, type) directly as the NER kits do, for the sets that have
 offsets (gold, first-occurrence, shifted), to show what a span-predicting system would get.
-Print the side-by-side table: ``.venv/bin/python tests/evaluate/planted.py``.
+Print the side-by-side table: ``.venv/bin/python tests/evaluate/planted.py [--all]``.
 """
 
 from __future__ import annotations
@@ -194,5 +194,36 @@ def markdown(tables: dict[str, dict[str, dict[str, float | None]]]) -> str:
     return "\n".join(out)
 
 
+def extra_sets() -> dict[str, list[dict]]:
+    """BioRED (NER and relations), DDI (mention-level relations) and CHEMDNER's brat copy."""
+    from taiyi_core.formats import Quarantined, get_reader
+
+    biored = read_records("biored", [SAMPLES / "biored" / "Test.first25.PubTator"])
+    rel_types = sorted({r.type for rec in biored for r in rec.relations})
+    ddi = read_records("ddi_corpus", sorted((SAMPLES / "ddi").glob("*/*.xml")))
+    ddi_types = ["mechanism", "effect", "advise", "int"]
+    folder = SAMPLES / "chemdner" / "brat_from_hiroto0227"
+    brat = get_reader("brat").read(sorted(folder.glob("*.txt")), {"suffixes": [".ann"]}, dataset="chemdner",
+                                   split="test", lang="en")  # fmt: skip
+
+    def re_set(name: str, dataset: str, types: list[str]) -> EvalSet:
+        render = {"relation_types": types, "undirected_relations": types}
+        return EvalSet(name=name, dataset=dataset, task="re", split="test", suites=("main",), render=render)
+
+    return {
+        "biored_ner (sample, 25 docs)": eval_rows("biored", "biored_ner", biored),
+        "biored relations (sample, 25 docs, undirected)": eval_rows(
+            "biored", "biored_re", biored, re_set("biored_re", "biored", rel_types)
+        ),
+        "ddi (sample, 22 docs, sentences)": eval_rows(
+            "ddi_corpus", "ddi", ddi, re_set("ddi", "ddi_corpus", ddi_types)
+        ),
+        "chemdner (brat copy, 9 docs)": eval_rows(
+            "chemdner", "chemdner", [r for r in brat if not isinstance(r, Quarantined)]
+        ),
+    }
+
+
 if __name__ == "__main__":
-    print(markdown({name: score_all_plants(rows) for name, rows in real_sets().items()}))
+    sets = {**real_sets(), **(extra_sets() if "--all" in sys.argv else {})}
+    print(markdown({name: score_all_plants(rows) for name, rows in sets.items()}))

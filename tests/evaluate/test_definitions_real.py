@@ -9,12 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
-from planted import bc2gm_set, eval_rows, planted, pred_rows, read_records, write_jsonl
+from planted import bc2gm_set, eval_rows, extra_sets, planted, pred_rows, read_records, write_jsonl
 from typer.testing import CliRunner
 
-from taiyi_core.data.catalog_view import EvalSet
 from taiyi_core.evaluate.commands import app
-from taiyi_core.formats import Quarantined, get_reader
 
 runner = CliRunner()
 
@@ -126,15 +124,12 @@ def test_ncbi_format_fixture_mention_and_composite(tmp_path, fixtures) -> None:
 
 def test_biored_ner_mention_and_relations_concept(tmp_path, shared_samples) -> None:
     path = shared_samples / "biored" / "Test.first25.PubTator"
-    records = read_records("biored", [path])
-    rows = eval_rows("biored", "biored_ner", records)
+    sets = extra_sets()
+    rows = sets["biored_ner (sample, 25 docs)"]
     lines = [c for c in _pubtator_lines(path, {r["id"] for r in rows}) if c[1].isdigit()]
     m = _cli(tmp_path, "ner", rows, planted(rows, "gold"), "mention")["definitions"]["mention"]
     assert m["tp"] + m["fn"] == len(lines) > 500 and m["recall"] > 0.97
-    rel_types = sorted({r.type for rec in records for r in rec.relations})
-    es = EvalSet(name="biored_re", dataset="biored", task="re", split="test", suites=("main",),
-                 render={"relation_types": rel_types, "undirected_relations": rel_types})  # fmt: skip
-    rows = eval_rows("biored", "biored_re", records, es)
+    rows = sets["biored relations (sample, 25 docs, undirected)"]
     rels = [c for c in _pubtator_lines(path, {r["id"] for r in rows}) if not c[1].isdigit()]
     c = _cli(tmp_path, "re", rows, planted(rows, "gold"), "concept")["definitions"]["concept"]
     assert c["tp"] + c["fn"] == len(rels) > 50 and c["recall"] == 1.0
@@ -142,11 +137,7 @@ def test_biored_ner_mention_and_relations_concept(tmp_path, shared_samples) -> N
 
 def test_ddi_mention_level_relations(tmp_path, shared_samples) -> None:
     files = sorted((shared_samples / "ddi").glob("*/*.xml"))
-    records = read_records("ddi_corpus", files)
-    types = ["mechanism", "effect", "advise", "int"]
-    es = EvalSet(name="ddi", dataset="ddi_corpus", task="re", split="test", suites=("main",),
-                 render={"relation_types": types, "undirected_relations": types})  # fmt: skip
-    rows = eval_rows("ddi_corpus", "ddi", records, es)
+    rows = extra_sets()["ddi (sample, 22 docs, sentences)"]
     positives = sum(f.read_text(encoding="utf-8").count('ddi="true"') for f in files)
     out = _cli(tmp_path, "re", rows, planted(rows, "gold"), "mention")["definitions"]
     assert "concept" not in out  # DDI gold is mention-level (entity ids), no concept ids
@@ -157,12 +148,9 @@ def test_ddi_mention_level_relations(tmp_path, shared_samples) -> None:
 
 
 def test_chemdner_brat_mention(tmp_path, shared_samples) -> None:
-    """The catalog reads CHEMDNER's BioC re-release; the sample's brat copy is read with the brat reader."""
+    """The catalog reads CHEMDNER's TSV release; the sample's brat copy is read with the brat reader."""
     folder = shared_samples / "chemdner" / "brat_from_hiroto0227"
-    out = get_reader("brat").read(sorted(folder.glob("*.txt")), {"suffixes": [".ann"]}, dataset="chemdner",
-                                  split="test", lang="en")  # fmt: skip
-    records = [r for r in out if not isinstance(r, Quarantined)]
-    rows = eval_rows("chemdner", "chemdner", records)
+    rows = extra_sets()["chemdner (brat copy, 9 docs)"]
     t_lines = sum(
         1
         for f in folder.glob("*.ann")
