@@ -142,6 +142,7 @@ def biored_table(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
                 "taiyi_f1": ref.taiyi,
                 "delta_f1": _sub(_pct(got.get("f1")) if got else None, ref.taiyi),
                 "chatgpt_f1": ref.chatgpt,
+                "definition": ref.definition,  # of the paper's numbers and of ours (per-type string-set)
             }
         )
     return rows
@@ -183,7 +184,8 @@ def comparison_table(
         "sets_in_both": len(both),
         "paper_mean_one_stage": _mean([r.one_stage for r in abl.values()]),
         "paper_mean_two_stage": _mean([r.two_stage for r in abl.values()]),
-        "note": "means over sets scored in both runs; paper bars are 200-sample subsets (0.512 -> 0.629)",
+        "note": "means over sets scored in both runs, each under its headline definition (string-set or "
+        "accuracy, as the paper's bars); paper bars are 200-sample subsets (0.512 -> 0.629)",
     }
 
 
@@ -286,7 +288,9 @@ def to_markdown(board: dict[str, Any]) -> str:
     ]
     if a["missing"]:
         out.append(f"Missing sets: {', '.join(a['missing'])}.")
+    bio_defs = sorted({r["definition"] for r in board["biored"] if r.get("definition")})
     out += ["", "## BioRED zero-shot NER, by entity type", ""]
+    out += [f"Every number here (Taiyi-1's, ChatGPT's, ours) is [{', '.join(bio_defs)}].", ""]
     if not board["biored_scored"]:
         out.append("(`biored_ner` not scored in this run; paper numbers only)")
         out.append("")

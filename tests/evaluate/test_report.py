@@ -211,3 +211,4 @@ def test_every_reference_number_beside_ours_in_its_own_definition(tmp_path):
     assert "| 70.0 [string-set] | 80.2 [string-set] | -10.2 | 60.3 [string-set] | 60.0 [mention] " in md
     assert "| 93.3 (PubMedBERT) [mention] | -33.3 |" in md
     assert "no matching definition: BLURB HoC F1" in md
+    assert "Every number here (Taiyi-1's, ChatGPT's, ours) is [string-set]." in md  # the BioRED section
