@@ -145,6 +145,7 @@ def prepare_item(
         reasons: Counter[str] = Counter()
         records: list[Any] = []
         position = 0
+        documents: set[str] = set()  # of the whole split (every shard reads all of it), for the size audit
         try:
             ids = view.split_ids(raw_root(preset), split)  # None unless the split is an id list
             # a multilingual source (released Taiyi data: language "multi") sets each record's own lang
@@ -155,6 +156,7 @@ def prepare_item(
                     continue  # a document of another split (the corpus ships all splits together)
                 if not isinstance(obj, Quarantined):
                     inventory.add(obj)  # every shard counts the whole dataset, so all agree
+                    documents.add(str(getattr(obj, "document_id", None) or obj.id))
                 mine = not by_position or item.owns(position)
                 position += 1
                 if not mine:
@@ -173,6 +175,7 @@ def prepare_item(
         counts["written"] = len(records)
         reconcile(view.name, split, "read", counts["read"], written=counts["written"],
                   quarantined=counts["quarantined"])  # fmt: skip
+        counts["whole_records"], counts["whole_documents"] = position, len(documents)
         read[split] = (records, counts, reasons)
 
     outputs.append(str(inv.write(run.unified, view.name, inventory)))
@@ -200,6 +203,8 @@ def prepare_item(
             "instances": {"train": counts["inst_train"], "eval": counts["inst_eval"]},
             "reasons": dict(reasons),
             "views": view_stats,
+            # the whole split as released (all shards), compared with the catalog's published sizes
+            "whole": {"records": counts["whole_records"], "documents": counts["whole_documents"]},
             "files": [str(f) for f in files],
         }
     qpath = run.quarantine / f"{view.name}{item.suffix}.jsonl"

@@ -310,6 +310,12 @@ def test_rule_sizes_goes_red_when_counts_differ_from_the_catalog(real_run):
     assert sizes["status"] == "red" and not checked["ok"] and "read 50 records" in sizes["problems"][0]
     close = audit.build(summaries, {"bc5cdr": {"train": 51, "test": 50}}, sizes=True, tolerance=0.02)
     assert close["ok"]
+    # DDI: sizes count documents, the reader yields sentences; either count within tolerance is green
+    ddi = [json.loads((run.unified / "ddi_corpus" / "_item.json").read_text(encoding="utf-8"))]
+    whole = ddi[0]["splits"]["train"]["whole"]
+    assert whole["documents"] == 22 and whole["records"] > 200
+    assert audit.build(ddi, {"ddi_corpus": {"train": 22}}, sizes=True, tolerance=0.02)["ok"]
+    assert not audit.build(ddi, {"ddi_corpus": {"train": 714}}, sizes=True, tolerance=0.02)["ok"]
 
 
 def test_red_row_fails_the_report_command(real_run, tmp_path):
