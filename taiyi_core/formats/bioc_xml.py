@@ -27,6 +27,7 @@ from lxml import etree
 
 from taiyi_core.formats.base import Ctx, Reader, SkipRecord, files_in
 from taiyi_core.formats.bioc_common import BiocOptions, to_record
+from taiyi_core.formats.sentence_xml import element_text
 
 
 class BiocXmlReader(Reader):
@@ -129,12 +130,12 @@ def _document(elem) -> BioCDocument:
         passage.infons = _infons(p_elem)
         passage.offset = _int(p_elem.findtext("offset"), f"passage offset (line {p_elem.sourceline})")
         if p_elem.find("text") is not None:
-            passage.text = p_elem.findtext("text")
+            passage.text = element_text(p_elem.find("text"), f"passage text (line {p_elem.sourceline})")
         for s_elem in p_elem.findall("sentence"):
             sentence = BioCSentence()
             sentence.infons = _infons(s_elem)
             sentence.offset = _int(s_elem.findtext("offset"), f"sentence offset (line {s_elem.sourceline})")
-            sentence.text = s_elem.findtext("text")
+            sentence.text = element_text(s_elem.find("text"), f"sentence text (line {s_elem.sourceline})")
             for a in s_elem.findall("annotation"):
                 sentence.add_annotation(_annotation(a))
             for r in s_elem.findall("relation"):
@@ -156,7 +157,7 @@ def _annotation(elem) -> BioCAnnotation:
     ann = BioCAnnotation()
     ann.id = elem.get("id")
     ann.infons = _infons(elem)
-    ann.text = elem.findtext("text")
+    ann.text = element_text(elem.find("text"), f"annotation {ann.id} text (line {elem.sourceline})")
     for loc in elem.findall("location"):
         where = f"annotation {ann.id} location (line {loc.sourceline})"
         ann.add_location(

@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, files_in
-from taiyi_core.formats.sentence_xml import xml_root
+from taiyi_core.formats.sentence_xml import element_text, xml_root
 from taiyi_core.schema import Entity, KBRecord, Normalization, Passage
 
 
@@ -99,6 +99,7 @@ class InlineXmlReader(Reader):
         """Append ``node``'s text to ``pieces``, recording each mention element's span."""
         start = sum(map(len, pieces))
         pieces.append(node.text or "")
+        element_text(node, f"record {rid}: <{node.tag}>")  # an unexpanded entity would lose text
         for child in node:
             if not isinstance(child.tag, str):  # comment or processing instruction: no text
                 pieces.append(child.tail or "")

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from lxml import etree
 
 from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, check_label, make_entity
-from taiyi_core.formats.sentence_xml import xml_root
+from taiyi_core.formats.sentence_xml import element_text, xml_root
 from taiyi_core.schema import Entity, KBRecord, TextRecord
 
 Variant = Literal["deid_2006", "deid_2014", "smokers_2006", "obesity_2008", "cohort_2018"]
@@ -125,6 +125,7 @@ def _text_of(element: Any, tag: str) -> str:
     found = element.find(tag)
     if found is None:
         raise SkipRecord(f"<{element.tag}> has no <{tag}>")
+    element_text(found, f"<{tag}>")  # refuses an unexpanded entity reference (itertext would keep '&e;')
     text = "".join(found.itertext())
     if not text.strip():
         raise SkipRecord(f"<{tag}> is empty")

@@ -38,6 +38,21 @@ def xml_root(path: Path, ctx: Ctx, roots: tuple[str, ...]) -> Generator[Quaranti
     return root
 
 
+def element_text(elem: Any, what: str) -> str | None:
+    """``elem.text``, refusing an unexpanded entity reference inside it: with ``resolve_entities=False``
+    lxml keeps ``&name;`` of an internal DTD entity as a node and ``.text``/``findtext`` stop before it
+    (the rest of the text would be lost silently). None when ``elem`` is None."""
+    if elem is None:
+        return None
+    for node in elem.iter():
+        if isinstance(node, etree._Entity):
+            raise SkipRecord(
+                f"{what}: entity reference {node.text} (line {node.sourceline}) is not expanded "
+                "(DTD entities are not resolved); write the character itself or a character reference"
+            )
+    return elem.text
+
+
 def parse_sentences(
     path: Path,
     doc_id: str,

@@ -284,3 +284,16 @@ def test_bioc_xml_syntax_error_keeps_the_documents_around_it(tmp_path):
     assert [r.id for r in records] == ["1", "2", "3", "5", "6"]
     assert (q.record_id, q.line) == ("4", 6) and "invalid XML in this document" in q.reason
     assert [r.source.line for r in records][-1] == 8
+
+
+def test_bioc_xml_unexpanded_entity_reference_quarantines_instead_of_truncating(tmp_path):
+    path = tmp_path / "entity.xml"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE collection [<!ENTITY e "EEE">]>\n<collection>\n'
+        "<document><id>1</id><passage><offset>0</offset><text>ab &e; cd</text></passage></document>\n"
+        "<document><id>2</id><passage><offset>0</offset><text>fine</text></passage></document>\n"
+        "</collection>\n"
+    )
+    records, (q,) = read_all("bioc_xml", [path], {})
+    assert [r.text for r in records] == ["fine"]
+    assert q.record_id == "1" and "entity reference &e; (line 4) is not expanded" in q.reason
