@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,8 @@ class TabularReader(Reader):
             except DecodeFailure as exc:
                 yield ctx.quarantine(path, str(exc), line=exc.line)
                 continue
-            except (csv.Error, ValueError, KeyError, OSError) as exc:
-                yield ctx.quarantine(path, f"unreadable {kind} file: {exc}")
+            except (csv.Error, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:  # xlsx = a zip
+                yield ctx.quarantine(path, f"unreadable {kind} file: {type(exc).__name__}: {exc}")
                 continue
             header: list[str] | None = None
             if opts.header and rows:

@@ -135,3 +135,14 @@ def test_a_quoted_multiline_cell_still_reads(tmp_path):
     records, quarantined = read_all("tabular", [path], options)
     assert quarantined == [] and [r.question for r in records] == ["line one\nline two", "second"]
     assert [r.source.line for r in records] == [2, 4]
+
+
+def test_an_xlsx_that_is_not_a_zip_is_quarantined_and_the_next_file_read(tmp_path):
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"not a zip")
+    good = tmp_path / "good.csv"
+    good.write_text("Q,A\nwhy?,because\n")
+    options = {"family": "qa", "constants": {"type": "open"}, "fields": {"question": "Q", "answer": "A"}}
+    records, (q,) = read_all("tabular", [bad, good], options)
+    assert [r.question for r in records] == ["why?"]
+    assert q.file == str(bad) and "unreadable xlsx file: BadZipFile" in q.reason
