@@ -155,19 +155,26 @@ def ner_mention(preds: Sequence[Parsed], inputs: Sequence[str], refs: Sequence[d
 def ner_alternatives(preds: Sequence[Parsed], inputs: Sequence[str], refs: Sequence[dict]) -> dict[str, Any]:
     """Like ``ner_mention``, but a placed span equal to any boundary of a gold mention matches it.
 
-    Matching is one-to-one: a gold mention is matched by at most one placed span (its main boundary
-    is preferred, then alternatives in order); other placed spans are false positives.
+    Matching is one-to-one: a gold mention is matched by at most one placed span and a span matches at
+    most one gold mention. Main boundaries are matched first (a nested gene keeps its own exact span
+    even when it is another gene's alternative), then alternatives in order; other spans are FPs.
     """
     tp = fp = fn = 0
     for pred, text, ref in zip(preds, inputs, refs, strict=True):
         spans, missing = ground(text, _pred_pairs(pred))
         free = set(spans)
         fp += len(missing)
-        for m in ref["mentions"]:
-            etype = normalize_ws(m["type"])
-            alts = [(int(s), int(e)) for s, e in m.get("alternatives", [])]
-            bounds = [(int(m["start"]), int(m["end"])), *alts]
-            hit = next(((s, e, etype) for s, e in bounds if (s, e, etype) in free), None)
+        golds = [(normalize_ws(m["type"]), (int(m["start"]), int(m["end"])), m.get("alternatives", []))
+                 for m in ref["mentions"]]  # fmt: skip
+        unmatched = []
+        for etype, main, alts in golds:
+            if (*main, etype) in free:
+                free.discard((*main, etype))
+                tp += 1
+            else:
+                unmatched.append((etype, alts))
+        for etype, alts in unmatched:
+            hit = next(((int(s), int(e), etype) for s, e in alts if (int(s), int(e), etype) in free), None)
             if hit is None:
                 fn += 1
             else:

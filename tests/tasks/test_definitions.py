@@ -131,6 +131,20 @@ def test_alternatives_bc2gm_style() -> None:
                                              ["Gene: IL-2"], types=["Gene"])  # fmt: skip
 
 
+def test_alternatives_nested_gene_keeps_its_own_span() -> None:
+    """BC2GM nests genes (``Serum gamma glutamyltransferase`` and ``gamma glutamyltransferase``); the
+    inner one's exact span is also an alternative of the outer one."""
+    text = "Serum gamma glutamyltransferase and gamma GT levels"
+    outer = ent("G1", "GENE", "Serum gamma glutamyltransferase", 0)
+    outer["attributes"] = {"alternatives": json.dumps([[6, 31], [36, 44]])}  # inner span; "gamma GT"
+    inner = ent("G2", "GENE", "gamma glutamyltransferase", 6)
+    s = _ner_scores(kb(text, [outer, inner]), ["GENE: gamma glutamyltransferase; gamma GT"], types=["GENE"])
+    # placed: (6,31) and (36,44). Main boundaries first: G2 takes (6,31); G1 then matches its other
+    # alternative (36,44) -> TP 2. Matching G1 first would have spent (6,31) on it and lost G2.
+    assert _prf(s["alternatives"]) == (2, 0, 0)
+    assert _prf(s["mention"]) == (1, 1, 1)
+
+
 def _cid_record(relations, entities):
     return kb(CID_TEXT, entities, relations)
 
