@@ -161,3 +161,91 @@ def test_mediqa_qa_answer_is_the_reference_rank_one(tmp_path, shared_samples):
     first_rank1 = re.search(rank1, sample.read_text(encoding="utf-8")).group(1)
     assert rows[0]["id"].endswith(":2") and rows[0]["answer"].startswith(" ".join(first_rank1.split()))
     assert read_split(CATALOG.get("mediqa_qa"), tmp_path, "dev").records == 5
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_drugprot_tables_become_brat_documents(tmp_path):
+    """Laid out as the release's drugprot-gs-training-development/{training,development}/ (the misspelt
+    'abstracs' file name included)."""
+    root = tmp_path / "drugprot" / "drugprot-gs-training-development"
+    title, abstract = "Aspirin inhibits COX-1.", "We show aspirin binds COX-1 in cells."
+    for split, part in (("training", "train"), ("development", "dev")):
+        d = root / split
+        _write(d / f"drugprot_{split}_abstracs.tsv", f"1000{part == 'dev'}\t{title}\t{abstract}\n")
+        start = len(title) + 1 + abstract.index("COX-1")
+        _write(d / f"drugprot_{split}_entities.tsv",
+               f"1000{part == 'dev'}\tT1\tCHEMICAL\t0\t7\tAspirin\n"
+               f"1000{part == 'dev'}\tT2\tGENE-Y\t{start}\t{start + 5}\tCOX-1\n")
+        _write(d / f"drugprot_{split}_relations.tsv", f"1000{part == 'dev'}\tINHIBITOR\tArg1:T1\tArg2:T2\n")
+    run_catalog_steps("drugprot", tmp_path / "drugprot")
+    ann = (tmp_path / "drugprot" / "train" / "1000False.ann").read_text()
+    assert ann.splitlines()[-1] == "R1\tINHIBITOR Arg1:T1 Arg2:T2"
+    tally = read_split(CATALOG.get("drugprot"), tmp_path, "train")
+    assert (tally.records, tally.quarantined, tally.mentions, tally.relations) == (1, 0, 2, 1)
+    _write(root / "training" / "drugprot_training_relations.tsv", "1000False\tINHIBITOR\tArg1:T1\tArg2:T9\n")
+    with pytest.raises(FetchError, match="drugprot_training_relations.tsv, line 1: Arg2:T9 names no entity"):
+        run_catalog_steps("drugprot", tmp_path / "drugprot")
+
+
+def test_meddialog_utterances_carry_their_speaker(tmp_path):
+    folder = tmp_path / "meddialog"
+    for split in ("train", "dev", "test"):
+        _write(folder / "english" / f"english-{split}.json", json.dumps([
+            {"description": "chest pain", "utterances": ["patient: I have chest pain.", "Doctor: How long?"]},
+            {"description": "x", "utterances": ["patient: thanks: it helped"]}]))
+    run_catalog_steps("meddialog", folder)
+    rows = json.loads((folder / "english-train-utterances.json").read_text())
+    assert rows[:2] == [{"utterance": "I have chest pain.", "speaker": "patient"},
+                        {"utterance": "How long?", "speaker": "doctor"}]
+    assert rows[2] == {"utterance": "thanks: it helped", "speaker": "patient"}  # only the first ':' splits
+    tally = read_split(CATALOG.get("meddialog"), tmp_path, "train")
+    assert (tally.records, tally.quarantined) == (3, 0)
+    _write(folder / "english" / "english-dev.json", json.dumps([{"utterances": ["no speaker prefix"]}]))
+    with pytest.raises(FetchError, match="english-dev.json: dialogue 0: utterance 'no speaker prefix'"):
+        run_catalog_steps("meddialog", folder)
+
+
+def test_scifact_labels_come_from_the_evidence(tmp_path):
+    folder = tmp_path / "scifact"
+    support = [{"sentences": [0], "label": "SUPPORT"}]
+    contradict = [{"sentences": [1], "label": "CONTRADICT"}]
+    claims = [{"id": 1, "claim": "A causes B.", "evidence": {"11": support}},
+              {"id": 2, "claim": "C prevents D.", "evidence": {"12": contradict}},
+              {"id": 3, "claim": "E is F.", "evidence": {}, "cited_doc_ids": [13]}]
+    for split in ("train", "dev"):
+        _write(folder / "data" / f"claims_{split}.jsonl", "".join(json.dumps(c) + "\n" for c in claims))
+    run_catalog_steps("scifact", folder)
+    rows = [json.loads(ln) for ln in (folder / "claims_train_labels.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in rows] == ["SUPPORT", "CONTRADICT", "NOINFO"]
+    assert read_split(CATALOG.get("scifact"), tmp_path, "dev").records == 3
+
+
+def test_cmedqa2_joins_questions_answers_and_positive_candidates(tmp_path, shared_samples):
+    """The real test candidates' header (question_id,ans_id,cnt,label) and the train layout (pos/neg)."""
+    folder = tmp_path / "cmedqa2"
+    head = (shared_samples / "cmedqa" / "cMedQA2_test_candidates.first200.txt").read_text().splitlines()[:4]
+    rows = [ln.split(",") for ln in head[1:]]
+    qids, aids = sorted({r[0] for r in rows}), sorted({r[1] for r in rows})
+    _write(folder / "questions.csv", "question_id,content\n" + "".join(f"{q},问题{q}\n" for q in qids))
+    _write(folder / "answers.csv",
+           "ans_id,question_id,content\n" + "".join(f"{a},{qids[0]},回答{a}\n" for a in aids))
+    _write(folder / "test_candidates.txt", "\n".join(head) + "\n")
+    _write(folder / "dev_candidates.txt", "\n".join(head) + "\n")
+    _write(folder / "train_candidates.txt",
+           f"question_id,pos_ans_id,neg_ans_id\n{qids[0]},{aids[0]},{aids[1]}\n")
+    run_catalog_steps("cmedqa2", folder)
+    positives = [r for r in rows if r[3] == "1"]
+    assert read_split(CATALOG.get("cmedqa2"), tmp_path, "test").records == len(positives) > 0
+    assert read_split(CATALOG.get("cmedqa2"), tmp_path, "train").records == 1
+
+
+def test_books_are_one_record_each(tmp_path):
+    folder = tmp_path / "medical_books_zh"
+    _write(folder / "books" / "内科学.txt", "第一章 绪论\n")
+    _write(folder / "books" / "外科学.txt", "第一章 无菌术\n")
+    run_catalog_steps("medical_books_zh", folder)
+    assert read_split(CATALOG.get("medical_books_zh"), tmp_path, "train").records == 2
