@@ -153,7 +153,5 @@ def native_generation_config(v1: dict[str, Any]) -> tuple[dict[str, Any], dict[s
             "value": v1["chat_format"],
             "why": "v1 chat() helper's prompt format; the suite's preset names its own format",
         }
-    if gen.get("top_k") == 0:  # v1 uses 0 for "no top-k"; transformers 5 rejects 0
-        gen.pop("top_k")
-        dropped["top_k"] = {"value": 0, "why": "0 means no top-k filtering (the native default)"}
+    # top_k 0 stays: "no top-k filter" in both (dropping it would mean transformers' default, 50)
     return gen, dropped

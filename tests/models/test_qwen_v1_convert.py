@@ -189,6 +189,7 @@ def test_converted_record_accounts_for_every_field(converted):
     assert "auto_map" not in cfg and not list(native.glob("*.py"))  # no remote code left
     gen = json.loads((native / "generation_config.json").read_text())
     assert gen["eos_token_id"] == gen["pad_token_id"] == 151643 and gen["top_p"] == 0.8
+    assert gen["top_k"] == 0 and gen["do_sample"] is True  # 0 = no top-k (not transformers' default 50)
     assert record["generation_config"]["dropped"]["chat_format"]["value"] == "raw"
     index = json.loads((native / "model.safetensors.index.json").read_text())
     assert len(set(index["weight_map"].values())) == 2 and record["weights"]["tensors_out"] == 2 * 12 + 3
