@@ -110,6 +110,9 @@ class EvalSet(_Model):
     suites: list[Suite] = Field(min_length=1)
     entity_types: list[str] = Field(default_factory=list)
     relation_types: list[str] = Field(default_factory=list)
+    # relation types whose head/tail order the dataset's own scorer ignores (DDI, BioRED); the mention
+    # and concept scoring definitions then compare unordered pairs (taiyi_core/tasks/definitions.py)
+    undirected_relations: list[str] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)
     type_map: dict[str, str] = Field(default_factory=dict)  # raw type in the source -> eval entity type
     notes: str | None = None

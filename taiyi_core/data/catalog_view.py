@@ -26,6 +26,7 @@ _RENDER_KEYS = {
     "type_map": "type_names",
     "relation_types": "relation_types",
     "relation_map": "relation_names",
+    "undirected_relations": "undirected_relations",  # read by tasks/references.py, not by render()
     "labels": "labels",
     "label_map": "label_names",
 }

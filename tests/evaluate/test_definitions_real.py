@@ -174,3 +174,30 @@ def test_bc2gm_alternatives(tmp_path, shared_samples) -> None:
     # score; the alternatives score stays high (below 1 where a long alternative swallows a
     # neighbouring gene: "E2A-HLF" for the genes E2A and HLF)
     assert alt["mention"]["f1"] < 0.6 < 0.9 < alt["alternatives"]["f1"] < 1.0
+
+
+def test_catalog_declares_undirected_relations(tmp_path, shared_samples) -> None:
+    """An eval set says which relation types are unordered (catalog key ``undirected_relations``); the
+    eval rows carry it and the DDI mention score equals the hand-built set's."""
+    from taiyi_core.catalog import EvalSet as CatalogEvalSet
+    from taiyi_core.data.catalog_view import view
+
+    types = ["mechanism", "effect", "advise", "int"]
+    spec = CatalogEvalSet(name="ddi", paper_name="DDI", task="re", split="test", suites=["main"],
+                          relation_types=types, undirected_relations=types)  # fmt: skip
+    entry = {**read_view_raw("ddi_corpus"), "eval_sets": [spec.model_dump(exclude_none=True)]}
+    v = view(entry)
+    assert v.eval_sets[0].render["undirected_relations"] == types
+    records = read_records("ddi_corpus", sorted((shared_samples / "ddi").glob("*/*.xml")))
+    rows = eval_rows("ddi_corpus", "ddi", records, v.eval_sets[0])
+    assert {tuple(r["reference"]["undirected"]) for r in rows} == {tuple(types)}
+    ours = _cli(tmp_path, "re", rows, planted(rows, "gold"), "mention")["definitions"]["mention"]
+    hand = extra_sets()["ddi (sample, 22 docs, sentences)"]
+    theirs = _cli(tmp_path, "re", hand, planted(hand, "gold"), "mention")["definitions"]["mention"]
+    assert (ours["tp"], ours["fp"], ours["fn"]) == (theirs["tp"], theirs["fp"], theirs["fn"])
+
+
+def read_view_raw(name: str) -> dict:
+    from taiyi_core.data.catalog_view import load_views
+
+    return dict(load_views()[name].raw)
