@@ -249,3 +249,33 @@ def test_books_are_one_record_each(tmp_path):
     _write(folder / "books" / "外科学.txt", "第一章 无菌术\n")
     run_catalog_steps("medical_books_zh", folder)
     assert read_split(CATALOG.get("medical_books_zh"), tmp_path, "train").records == 2
+
+
+def test_evidence_inference_join_on_the_real_pilot_annotations(tmp_path, shared_samples):
+    """The release's pilot files have the columns of the merged ones (which are over 4 MB and not among
+    the samples): they stand in under the merged names; the real test id list is used as released."""
+    src = shared_samples / "evidence_inference" / "annotations"
+    folder = tmp_path / "evidence_inference"
+    (folder / "annotations" / "splits").mkdir(parents=True)
+    shutil.copyfile(src / "additional_files" / "prompts_pilot_run.csv",
+                    folder / "annotations" / "prompts_merged.csv")
+    shutil.copyfile(src / "additional_files" / "annotations_pilot_run.csv",
+                    folder / "annotations" / "annotations_merged.csv")
+    splits = folder / "annotations" / "splits"
+    shutil.copyfile(src / "splits" / "test_article_ids.txt", splits / "test_article_ids.txt")
+    import csv
+
+    notes = list(csv.DictReader((src / "additional_files" / "annotations_pilot_run.csv").open(newline="")))
+    test_ids = set((src / "splits" / "test_article_ids.txt").read_text().split())
+    others = sorted({n["PMCID"] for n in notes} - test_ids)
+    (splits / "train_article_ids.txt").write_text("\r\n".join(others[:-2]) + "\r\n")
+    (splits / "validation_article_ids.txt").write_text("\r\n".join(others[-2:]) + "\r\n")
+    run_catalog_steps("evidence_inference", folder)
+    valid = [n for n in notes if n["Valid Label"] == "True" and n["Valid Reasoning"] == "True"]
+    for split, ids in (("train", set(others[:-2])), ("dev", set(others[-2:])), ("test", test_ids)):
+        expected = sum(1 for n in valid if n["PMCID"] in ids)
+        tally = read_split(CATALOG.get("evidence_inference"), tmp_path, split)
+        assert (tally.records, tally.quarantined) == (expected, 0), split
+    rows = list(csv.DictReader((folder / "train.csv").open(newline="")))
+    assert rows and all(r["label"] != "invalid prompt" for r in rows)
+    assert not any(r["question"].endswith(" .") or "  " in r["question"] for r in rows)  # fields trimmed

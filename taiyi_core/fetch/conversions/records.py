@@ -126,3 +126,51 @@ def text_files_to_jsonl(folder: Path, pattern: str, out: str, encoding: str = "u
              for p in found]
     write_text(folder / out, "".join(lines))
     return [out]
+
+
+EVIDENCE_QUESTION = ("With respect to {outcome}, characterize the reported difference between {intervention} "
+                     "and {comparator}.")
+
+
+@conversion("evidence_inference_join")
+def evidence_inference_join(folder: Path, prompts: str, annotations: str,
+                            splits: dict[str, str]) -> list[str]:
+    """prompts_merged.csv + annotations_merged.csv joined on PromptID -> one CSV per split (articles of
+    that split's id list) with PromptID, PMCID, UserID, question, evidence, label.
+
+    One row per annotation (each annotator's label and evidence span); annotations the release itself
+    marks invalid (``Valid Label`` or ``Valid Reasoning`` False, which includes every 'invalid prompt')
+    are left out (the release's own validity flags). The question is the authors' prompt built from
+    Outcome, Intervention and Comparator (their trailing spaces trimmed). An annotation without an
+    evidence span (the pilot file has some) is kept: the reader sees it.
+    """
+    prompt_rows = _csv_rows(_one(folder, prompts), "utf-8-sig", ("PromptID", "PMCID", "Outcome",
+                                                                 "Intervention", "Comparator"))
+    by_id = {r["PromptID"].strip(): r for r in prompt_rows}
+    notes = _csv_rows(_one(folder, annotations), "utf-8-sig", ("PromptID", "PMCID", "UserID", "Valid Label",
+                                                               "Valid Reasoning", "Label", "Annotations"))
+    written = []
+    for out, pattern in splits.items():
+        ids_path = _one(folder, pattern)
+        articles = set(ids_path.read_text(encoding="utf-8-sig").split())
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["PromptID", "PMCID", "UserID", "question", "evidence", "label"])
+        for n, note in enumerate(notes, 2):
+            pmcid = note["PMCID"].strip()
+            if pmcid not in articles:
+                continue
+            if note["Valid Label"].strip() != "True" or note["Valid Reasoning"].strip() != "True":
+                continue
+            prompt = by_id.get(note["PromptID"].strip())
+            if prompt is None:
+                raise FetchError(f"{annotations}, line {n}: PromptID {note['PromptID']!r} is not in "
+                                 f"{prompts}")
+            question = EVIDENCE_QUESTION.format(outcome=prompt["Outcome"].strip(),
+                                                intervention=prompt["Intervention"].strip(),
+                                                comparator=prompt["Comparator"].strip())
+            writer.writerow([prompt["PromptID"].strip(), pmcid, note["UserID"].strip(), question,
+                             note["Annotations"].strip(), note["Label"].strip()])
+        write_text(folder / out, buf.getvalue())
+        written.append(out)
+    return written
