@@ -708,3 +708,29 @@ def test_osiris_mentions_and_ids(tmp_path, shared_samples):
     }
     assert all(e.text == e.attributes.get("g_lex", e.attributes.get("v_lex")) for e in ents)
     assert all(n.id.startswith("rs") for e in ents if e.type == "Variant" for n in e.normalized)
+
+
+def test_hoc_text_and_labels_read_through_the_entry_with_its_documented_split_list(tmp_path, shared_samples):
+    """HoC's release (text/ + labels/) has no split lists; the entry says to put one PMID per line in
+    splits/{train,dev,test}.txt, done here in tmp with the 30 sample PMIDs (the entry stays verified:
+    false). Independent count: per labels/<PMID>.txt, the pieces after each '<', split on 'AND', top
+    level before '--', NULL/blank dropped, one set per document: 54 labels over 30 documents."""
+    folder = lay_out(
+        tmp_path, "hallmarks_of_cancer", {"text": "hoc/text", "labels": "hoc/labels"}, shared_samples
+    )
+    pmids = sorted(p.stem for p in (shared_samples / "hoc" / "text").glob("*.txt"))
+    (folder / "splits").mkdir()
+    (folder / "splits" / "test.txt").write_text("".join(f"{p}\n" for p in pmids), encoding="utf-8")
+    tally = read_split(CATALOG.get("hallmarks_of_cancer"), tmp_path, "test")
+    assert (tally.records, tally.quarantined) == (30, 0), tally.reasons[:3]
+    assert tally.labels == {
+        "Sustaining proliferative signaling": 16,
+        "Resisting cell death": 12,
+        "Evading growth suppressors": 3,
+        "Avoiding immune destruction": 3,
+        "Activating invasion and metastasis": 6,
+        "Tumor promoting inflammation": 3,
+        "Enabling replicative immortality": 9,
+        "Inducing angiogenesis": 1,
+        "Genomic instability and mutation": 1,
+    }
