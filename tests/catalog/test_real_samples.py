@@ -734,3 +734,20 @@ def test_hoc_text_and_labels_read_through_the_entry_with_its_documented_split_li
         "Inducing angiogenesis": 1,
         "Genomic instability and mutation": 1,
     }
+
+
+def test_pubmedqa_cut_reads_through_the_entry_after_its_conversion(tmp_path, shared_samples):
+    """ori_pqal.json + test_ground_truth.json under their release names, the entry's pubmedqa_pqal_split
+    conversion, then its fold-0 train/dev and test files. On a 100-record cut the re-drawn split is not
+    the official one (hence verified: false), but every record lands in exactly one split and keeps its
+    answer: json: 100 records, final_decision yes 58 / no 26 / maybe 16."""
+    layout = {
+        "ori_pqal.json": "pubmedqa/ori_pqal.first100.json",
+        "test_ground_truth.json": "pubmedqa/official/test_ground_truth.json",
+    }
+    folder = lay_out(tmp_path, "pubmed_qa", layout, shared_samples)
+    assert convert(CATALOG.get("pubmed_qa"), folder)
+    tallies = [read_split(CATALOG.get("pubmed_qa"), tmp_path, s) for s in ("train", "dev", "test")]
+    ids = [r.id for t in tallies for r in t.items]
+    assert sum(t.quarantined for t in tallies) == 0 and len(ids) == len(set(ids)) == 100
+    assert Counter(r.answer[0] for t in tallies for r in t.items) == {"yes": 58, "no": 26, "maybe": 16}
