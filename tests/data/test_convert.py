@@ -279,3 +279,25 @@ def test_evidence_inference_join_on_the_real_pilot_annotations(tmp_path, shared_
     rows = list(csv.DictReader((folder / "train.csv").open(newline="")))
     assert rows and all(r["label"] != "invalid prompt" for r in rows)
     assert not any(r["question"].endswith(" .") or "  " in r["question"] for r in rows)  # fields trimmed
+
+
+GENETAG_SENTENCES = ("@@101 The/TAG SAPK/TAG pathway/TAG and/TAG IL-2/TAG receptor/TAG alpha/TAG ./.\n"
+                     "@@102 No/TAG genes/TAG here/TAG ./.\n")
+GENETAG_GOLD = ("@@101|1 1SAP\n"  # the real release's missing '|' and a text that differs from the token
+                "@@101|4 6|IL-2 receptor alpha\n"
+                "@@101|4 4|IL-2\n")  # nested in the longer mention: noted, not tagged
+
+
+def test_genetag_token_indices_become_bio_and_the_rest_is_noted(tmp_path):
+    folder = tmp_path / "genetag"
+    for sub in ("train", "round1", "test"):
+        _write(folder / "original-data" / sub / "TOKENIZED_CORPUS", GENETAG_SENTENCES)
+        _write(folder / "original-data" / sub / "Gold.format", GENETAG_GOLD)
+    run_catalog_steps("genetag", folder)
+    first = (folder / "train.conll").read_text().split("\n\n")[0].splitlines()
+    assert first[:2] == ["The\tO", "SAPK\tB-GENE"] and first[4:7] == ["IL-2\tB-GENE", "receptor\tI-GENE",
+                                                                       "alpha\tI-GENE"]
+    notes = (folder / "conversion_notes.tsv").read_text().splitlines()
+    assert len(notes) == 1 + 3 * 2 and "overlaps a longer mention" in notes[2] and "SAP" in notes[1]
+    tally = read_split(CATALOG.get("genetag"), tmp_path, "dev")
+    assert (tally.records, tally.quarantined, tally.mentions) == (2, 0, 2)
