@@ -110,6 +110,8 @@ class HFGenerator:
         import torch
         from transformers import AutoModelForCausalLM
 
+        from taiyi_core.models.remote_code import guard_model, remote_code_errors
+
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = pick_dtype(settings.dtype, device)
         prompting = prompting or resolve_prompting(weights, settings)
@@ -128,7 +130,9 @@ class HFGenerator:
                 bnb_4bit_compute_dtype=dtype,
             )
             kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
-        model = AutoModelForCausalLM.from_pretrained(weights.base, **kwargs)
+        guard_model(weights.base, trust_remote_code=weights.trust_remote_code, revision=weights.revision)
+        with remote_code_errors(weights.base, trust_remote_code=weights.trust_remote_code):
+            model = AutoModelForCausalLM.from_pretrained(weights.base, **kwargs)
         if weights.adapter is not None:
             from peft import PeftModel
 

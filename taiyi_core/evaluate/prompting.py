@@ -66,12 +66,15 @@ def token_id(tokenizer: Any, token: str) -> int | None:
 
 
 def load_tokenizer(weights: Weights) -> Any:
-    """The tokenizer both backends use."""
+    """The tokenizer both backends use (a Qwen-v1 one only when the preset allows remote code)."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(
-        weights.tokenizer, trust_remote_code=weights.trust_remote_code, revision=weights.tokenizer_revision
-    )
+    from taiyi_core.models.remote_code import guard_tokenizer, remote_code_errors
+
+    trust, revision = weights.trust_remote_code, weights.tokenizer_revision
+    guard_tokenizer(weights.tokenizer, trust_remote_code=trust, revision=revision)
+    with remote_code_errors(weights.tokenizer, trust_remote_code=trust):
+        return AutoTokenizer.from_pretrained(weights.tokenizer, trust_remote_code=trust, revision=revision)
 
 
 def _as_list(value: Any) -> list[int]:

@@ -36,6 +36,9 @@ class VLLMGenerator:
         from vllm import LLM
         from vllm.lora.request import LoRARequest
 
+        from taiyi_core.models.remote_code import guard_model
+
+        guard_model(weights.base, trust_remote_code=weights.trust_remote_code, revision=weights.revision)
         self.decoding = settings.decoding
         self.chunk_size = settings.batch_size * 16  # vLLM batches internally; this is the resume granularity
         prompting = prompting or resolve_prompting(weights, settings, load_tokenizer(weights))

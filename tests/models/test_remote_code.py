@@ -80,3 +80,20 @@ def test_native_and_converted_checkpoints_pass(tiny_v1, tmp_path):
     for name in (str(native), str(kit_dir("qwen3-8b")), "no-such/model-on-this-machine"):
         guard_model(name, trust_remote_code=False)
         guard_tokenizer(name, trust_remote_code=False)
+
+
+def test_evaluation_loaders_refuse_v1_with_the_converter_named(tiny_v1):
+    from taiyi_core.evaluate.config import EvalSettings
+    from taiyi_core.evaluate.generate import HFGenerator
+    from taiyi_core.evaluate.prompting import load_tokenizer
+    from taiyi_core.evaluate.weights import Weights
+
+    kit = str(kit_dir("qwen-7b"))
+    with pytest.raises(ConfigError, match="remote code, not allowed.*taiyi model convert"):
+        load_tokenizer(Weights(kit, kit, None, "base"))
+    opted_in = Weights(kit, kit, None, "base", trust_remote_code=True)
+    assert type(load_tokenizer(opted_in)).__name__ == "QWenTokenizer"
+    for opt_in in (False, True):
+        weights = Weights(str(tiny_v1), kit, None, "base", trust_remote_code=opt_in)
+        with pytest.raises(ConfigError, match="taiyi model convert"):
+            HFGenerator.load(weights, EvalSettings())
