@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,12 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from taiyi_core.catalog.download import Download
 
 CATALOG_DIR = Path(__file__).resolve().parent
+# folders of user catalog entries; a preset's data.catalog adds to it (config.load_preset)
+CATALOG_PATH_ENV = "TAIYI_CATALOG_PATH"
 DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml", "benchmark_sets.yaml")
 
 # Fixed by the contracts (taiyi_core/formats and taiyi_core/tasks register exactly these names).
 READER_NAMES = (
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml", "diakg",
 )
 TASK_NAMES = (
     "ner", "re", "ee", "norm", "tc", "sts", "mcqa", "yesno", "qa", "cqa", "dialogue", "mt", "t2t", "report",
@@ -52,7 +55,7 @@ Task = Literal[
 ]
 ReaderName = Literal[
     "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml",
+    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml", "diakg",
 ]
 Language = Literal["en", "zh", "multi"]
 Role = Literal["train", "eval", "both", "none"]
@@ -405,15 +408,27 @@ def load_file(path: Path) -> list[Dataset]:
 
 
 def load_catalog(paths: Sequence[Path | str] | None = None) -> Catalog:
-    """The catalog from ``paths`` (default: the YAML files shipped in this package)."""
+    """The catalog from ``paths`` (default: the YAML files shipped in this package, then every
+    ``*.yaml`` in the folders of ``$TAIYI_CATALOG_PATH``, same schema and checks; a name defined
+    twice is an error naming both files)."""
     if paths is None:
-        return _default_catalog()
+        return _default_catalog(os.environ.get(CATALOG_PATH_ENV, ""))
     return _load(tuple(Path(p) for p in paths))
 
 
+def user_catalog_files(search_path: str) -> tuple[Path, ...]:
+    """The ``*.yaml`` files of the folders in a ``$TAIYI_CATALOG_PATH``-style list (``:``-separated)."""
+    files: list[Path] = []
+    for folder in (Path(p).expanduser() for p in search_path.split(os.pathsep) if p):
+        if not folder.is_dir():
+            raise CatalogError(f"{CATALOG_PATH_ENV}: {folder} is not a folder of catalog YAML files")
+        files.extend(sorted(folder.glob("*.yaml")))
+    return tuple(files)
+
+
 @functools.cache
-def _default_catalog() -> Catalog:
-    return _load(tuple(CATALOG_DIR / f for f in DEFAULT_FILES))
+def _default_catalog(search_path: str = "") -> Catalog:
+    return _load(tuple(CATALOG_DIR / f for f in DEFAULT_FILES) + user_catalog_files(search_path))
 
 
 def _load(paths: tuple[Path, ...]) -> Catalog:

@@ -11,6 +11,7 @@ from taiyi_core.formats.brat import BratReader
 from taiyi_core.formats.cblue import CblueReader
 from taiyi_core.formats.conll import ConllReader
 from taiyi_core.formats.ddi_xml import DdiXmlReader
+from taiyi_core.formats.diakg import DiakgReader
 from taiyi_core.formats.firefly_jsonl import FireflyJsonlReader
 from taiyi_core.formats.hoc import HocReader
 from taiyi_core.formats.inline_xml import InlineXmlReader
@@ -39,6 +40,7 @@ READERS: dict[str, Reader] = {
         BiocreativeTsvReader(),
         Bc2gmReader(),
         InlineXmlReader(),
+        DiakgReader(),
     )
 }
 

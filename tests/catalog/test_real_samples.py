@@ -451,6 +451,16 @@ CASES.append(
     )
 )
 
+# DiaKG: json: 60 paragraphs (one record each), 424 entities and 173 relations over the 83 sentences
+CASES.append(
+    Case(
+        "diakg",
+        "diakg/data/sample.json",
+        {"data/sample.json": "diakg/data/sample.json"},
+        {"train": Counts(60, mentions=424, relations=173)},
+    )
+)
+
 # BC2GM (benchmark_sets.yaml): the packages unpack to train/ and test/; records = lines of *.in,
 # mentions = lines of GENE.eval (the sample keeps the eval lines of the cut sentences)
 BC2GM_LAYOUT = {
@@ -480,7 +490,6 @@ UNVERIFIED: dict[str, str] = {
     "mediqa_qa": "mediqa_qa",
     "mediqa_rqe": "mediqa_rqe",
     "pico_extraction": "pico_extraction",  # object of sentences + per-PICO annotation files
-    "diakg": "diakg",  # nested paragraphs/sentences/entities: reader support pending
     "chemdner": "chemdner",  # annotations without the abstracts
     "cmedqa2": "cmedqa",  # ids only
     "imcs_v2_ner": "imcs_v2",
