@@ -461,6 +461,24 @@ CASES.append(
     )
 )
 
+# LiveQA: the three TREC XMLs under their release names, the entry's liveqa_xml conversion; records =
+# tr '\r' '\n' < F | grep -c '<NLM-QUESTION ' : train 16 + 38, test 14
+LIVEQA = "TREC-2017-LiveQA-Medical"
+LIVEQA_TEST = f"{LIVEQA}-Test-Questions-w-summaries"
+CASES.append(
+    Case(
+        "liveqa",
+        "liveqa",
+        {
+            f"{LIVEQA}-Train-1.xml": f"liveqa/TrainingDatasets/{LIVEQA}-Train-1.first16.xml",
+            f"{LIVEQA}-Train-2.xml": f"liveqa/TrainingDatasets/{LIVEQA}-Train-2.first38.xml",
+            f"{LIVEQA_TEST}.xml": f"liveqa/TestDataset/{LIVEQA_TEST}.first14.xml",
+        },
+        {"train": Counts(16 + 38), "test": Counts(14)},
+        convert=True,
+    )
+)
+
 # BC2GM (benchmark_sets.yaml): the packages unpack to train/ and test/; records = lines of *.in,
 # mentions = lines of GENE.eval (the sample keeps the eval lines of the cut sentences)
 BC2GM_LAYOUT = {
@@ -486,7 +504,6 @@ UNVERIFIED: dict[str, str] = {
     "bc7_litcovid": "bc7_litcovid",  # label file without the abstracts
     "pubmed_qa": "pubmedqa",  # ori_pqal.json + test ids; the fold files are made by the repo's script
     "evidence_inference": "evidence_inference",  # prepared train/dev/test.csv wanted; merged CSV absent
-    "liveqa": "liveqa",  # XML; the entry reads prepared JSON lines
     "mediqa_qa": "mediqa_qa",
     "mediqa_rqe": "mediqa_rqe",
     "pico_extraction": "pico_extraction",  # object of sentences + per-PICO annotation files
