@@ -4,7 +4,7 @@
 #   containers/build.sh [OUTPUT.sif]        TAIYI_BUILD_DRY_RUN=1 prints the command instead.
 #
 # Needs Apptainer >= 1.2 (or SingularityCE >= 4.0) for --build-arg; uses --fakeroot when not root.
-# The definition and lock are validated first (taiyi_core.container_check). %test needs a GPU:
+# The definition and lock are validated first (containers/check.py). %test needs a GPU:
 # on a machine without one the build skips it (--notest); run `apptainer test --nv IMAGE` on a
 # GPU node afterwards.
 set -euo pipefail
@@ -36,7 +36,7 @@ fi
 
 python=.venv/bin/python
 [ -x "$python" ] || python=python3
-"$python" -m taiyi_core.container_check "$DEF" containers/requirements.lock >&2 || {
+"$python" containers/check.py "$DEF" containers/requirements.lock >&2 || {
   echo "build.sh: fix the findings above before building" >&2; exit 4; }
 
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)

@@ -220,7 +220,7 @@ def submit_probe(profile: Profile) -> Check:
 
 def check_image_labels(runtime: str, image: Path) -> Check:
     """The image's labels (versions, lock hash) against containers/requirements.lock in this checkout."""
-    from taiyi_core.container_check import image_labels_match_lock, labels_from_inspect
+    from taiyi_core.launch.image_lock import image_labels_match_lock, labels_from_inspect
 
     try:
         out = subprocess.run(

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from taiyi_core.container_check import REPO_ROOT
+from taiyi_core.launch.image_lock import REPO_ROOT
 
 BUILD = REPO_ROOT / "containers" / "build.sh"
 SYSTEM_PATH = "/usr/bin:/bin"

@@ -1,4 +1,4 @@
-"""containers/taiyi.def: our validator on the real file and on broken copies; spython's second opinion."""
+"""containers/taiyi.def: containers/check.py on the real file and broken copies; spython's second opinion."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from taiyi_core import container_check as cc
+from containers import check as cc
+from taiyi_core.launch import image_lock
 
 DEF_TEXT = cc.DEF_FILE.read_text(encoding="utf-8")
 DIGEST_RE = r"@sha256:[0-9a-f]{64}"
@@ -155,12 +156,13 @@ def test_spython_is_lenient_where_we_are_not(tmp_path):
 
 
 def test_module_entry_point_exit_codes(tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "taiyi_core.container_check"], capture_output=True, text=True)
+    script = str(cc.REPO_ROOT / "containers" / "check.py")
+    ok = subprocess.run([sys.executable, script], capture_output=True, text=True)
     assert ok.returncode == 0 and "ok (" in ok.stdout
     frm = cc.parse_def(DEF_TEXT).header["from"][0]
     bad = variant(tmp_path, frm, frm.split("@")[0])
     res = subprocess.run(
-        [sys.executable, "-m", "taiyi_core.container_check", str(bad), str(cc.LOCK_FILE)],
+        [sys.executable, script, str(bad), str(cc.LOCK_FILE)],
         capture_output=True,
         text=True,
     )
@@ -194,8 +196,9 @@ def test_post_label_script_labels_what_is_installed():
     labels = dict(line.split(" ", 1) for line in res.stdout.splitlines())
     assert labels["org.taiyi.version.peft"] == version("peft")
     lock = cc.read_lock(cc.LOCK_FILE)
-    labels |= {cc.LABEL_LOCK_SHA: lock.sha256, cc.LABEL_COMMIT: "abc123"}
-    names = [k.removeprefix(cc.LABEL_VERSION_PREFIX) for k in labels if k.startswith(cc.LABEL_VERSION_PREFIX)]
+    labels |= {image_lock.LABEL_LOCK_SHA: lock.sha256, image_lock.LABEL_COMMIT: "abc123"}
+    prefix = image_lock.LABEL_VERSION_PREFIX
+    names = [k.removeprefix(prefix) for k in labels if k.startswith(prefix)]
     differing = sorted(n for n in names if version(n) != lock.version(n))  # e.g. torch here is +cpu
-    findings = cc.image_labels_match_lock(labels, lock)
+    findings = image_lock.image_labels_match_lock(labels, lock)
     assert [f.split(":")[0] for f in findings] == differing

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from taiyi_core import container_check as cc
+from taiyi_core.launch import image_lock as cc
 
 
 @pytest.fixture

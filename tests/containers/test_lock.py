@@ -9,7 +9,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from taiyi_core import container_check as cc
+from containers import check as cc
 
 PYPROJECT_MIN = """
 [project]

@@ -1,16 +1,21 @@
 """Check the Apptainer definition file and its lock before anyone spends an hour building it.
 
-Our own validator, because the reference parser (spython) is lenient: it drops unknown sections and
-accepts an unpinned base image. Every check returns a list of findings ("file:line: what is wrong");
-an empty list means all checks passed. Apptainer itself is not needed; ``image_labels_match_lock``
-compares a built image's labels (``apptainer inspect --json``) with the lock in this checkout.
+``python containers/check.py [DEF [LOCK]]`` (what ``containers/build.sh`` runs first). Every check
+returns findings ("file:line: what is wrong"); none means all passed. Apptainer is not needed.
+
+What standard tools cover and what is left here: pip's own ``--require-hashes`` enforces the lock
+inside the build (``%post``), but offline it cannot judge one (it looks every pin up in the index
+before checking a hash), so the lock's format is read by ``taiyi_core.launch.image_lock``; each
+``pip install`` line is read by pip's own option parser; spython is a second opinion on the file, but
+it is lenient (drops unknown sections, accepts an unpinned base image, keeps no line numbers), so the
+section split, the pinning rules and the CUDA agreement are checked here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shlex
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,9 +26,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from taiyi_core.launch.image_lock import LOCK_FILE, REPO_ROOT, Lock, as_lock, read_lock
+
 DEF_FILE = REPO_ROOT / "containers" / "taiyi.def"
-LOCK_FILE = REPO_ROOT / "containers" / "requirements.lock"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 KNOWN_SECTIONS = {
@@ -33,10 +38,6 @@ KNOWN_SECTIONS = {
 REQUIRED_SECTIONS = ("post", "environment", "labels", "runscript", "test")
 # What %test must exercise (word match), so a trimmed test section is caught.
 TEST_MUST_MENTION = ("torch", "transformers", "peft", "bitsandbytes", "taiyi_core", "cuda", "matmul_4bit")
-# Labels written by %post and compared with the lock by image_labels_match_lock.
-LABEL_LOCK_SHA = "org.taiyi.lock.sha256"
-LABEL_VERSION_PREFIX = "org.taiyi.version."
-LABEL_COMMIT = "org.taiyi.git_commit"
 # The environment the image's Python sees, for evaluating markers in pyproject dependencies.
 IMAGE_MARKER_ENV = {
     "python_version": "3.12",
@@ -51,99 +52,14 @@ IMAGE_MARKER_ENV = {
 }
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-_HASH = re.compile(r"--hash[= ](\S+)")
-_SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 # --------------------------------------------------------------------------- the lock
 
 
-@dataclass(frozen=True)
-class LockEntry:
-    name: str  # canonical (PEP 503) name
-    version: str
-    hashes: tuple[str, ...]
-    line: int
-
-
-@dataclass
-class Lock:
-    path: str
-    entries: dict[str, LockEntry]
-    problems: list[str]  # format problems found while reading (unpinned, no hash, duplicate, ...)
-    sha256: str
-
-    def version(self, name: str) -> str | None:
-        entry = self.entries.get(canonicalize_name(name))
-        return entry.version if entry else None
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Join backslash continuations; drop comments and blank lines. Returns (first line no, text)."""
-    out: list[tuple[int, str]] = []
-    buf: list[str] = []
-    start = 0
-    for no, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
-        if not buf:
-            start = no
-        stripped = line.rstrip()
-        if stripped.endswith("\\"):
-            buf.append(stripped[:-1])
-            continue
-        buf.append(stripped)
-        joined = " ".join(part.strip() for part in buf).strip()
-        buf = []
-        if joined:
-            out.append((start, joined))
-    if buf and " ".join(buf).strip():
-        out.append((start, " ".join(part.strip() for part in buf).strip()))
-    return out
-
-
-def read_lock(path: Path | str) -> Lock:
-    """Parse a pip requirements lock (``name==version --hash=sha256:...`` entries)."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    entries: dict[str, LockEntry] = {}
-    problems: list[str] = []
-    for no, line in _logical_lines(text):
-        where = f"{path}:{no}"
-        hashes = tuple(_HASH.findall(line))
-        spec = _HASH.sub("", line).strip()
-        if spec.startswith("-"):
-            problems.append(f"{where}: option {spec.split()[0]!r} is not allowed in the lock (pins only)")
-            continue
-        try:
-            req = Requirement(spec)
-        except InvalidRequirement as exc:
-            problems.append(f"{where}: not a requirement: {spec!r} ({exc})")
-            continue
-        name = canonicalize_name(req.name)
-        specs = list(req.specifier)
-        if req.url or len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
-            problems.append(f"{where}: {req.name} is not pinned exactly with '==' (got {spec!r})")
-            continue
-        if not hashes:
-            problems.append(f"{where}: {req.name}=={specs[0].version} has no --hash=sha256:... entries")
-        for h in hashes:
-            if not _SHA256.match(h):
-                problems.append(f"{where}: {req.name}: hash {h!r} is not sha256:<64 hex digits>")
-        if name in entries:
-            problems.append(f"{where}: {req.name} is pinned twice (first on line {entries[name].line})")
-            continue
-        entries[name] = LockEntry(name, specs[0].version, hashes, no)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Lock(str(path), entries, problems, sha)
-
-
-def _as_lock(lock: Lock | Path | str) -> Lock:
-    return lock if isinstance(lock, Lock) else read_lock(lock)
-
-
 def check_lock(lock: Lock | Path | str, pyproject: Path | str = PYPROJECT) -> list[str]:
     """Every pin exact and hashed; every pyproject dependency pinned in range."""
-    lock = _as_lock(lock)
+    lock = as_lock(lock)
     findings = list(lock.problems)
     data = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))
     for dep in data.get("project", {}).get("dependencies", []):
@@ -342,17 +258,6 @@ def _expand(word: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), word)
 
 
-# pip install options that take a value (so the value is not mistaken for a requirement).
-_PIP_VALUE_OPTS = {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--platform",
-    "--python-version", "--implementation", "--abi", "--cache-dir", "--src", "--upgrade-strategy",
-    "--progress-bar", "--log", "--timeout", "--retries", "--trusted-host", "--cert", "--client-cert",
-    "--proxy", "--only-binary", "--no-binary", "--config-settings", "-C", "--global-option", "--report",
-    "--python",
-}  # fmt: skip
-
-
 def _pip_install_args(command: str) -> list[list[str]]:
     """Arguments after ``install`` for every pip install in one shell line (pip, pip3, python -m pip)."""
     try:
@@ -377,28 +282,36 @@ def _pip_install_args(command: str) -> list[list[str]]:
     return found
 
 
+def _parse_pip_install(args: list[str]) -> tuple[Any, list[str]]:
+    """pip's own ``install`` option parser (so every option pip knows, and its value, is read as pip
+    reads it); (None, []) when pip rejects the options."""
+    from pip._internal.commands import create_command
+
+    command = create_command("install", isolated=True)  # no PIP_* variables or user config
+    command.parser.exit = _refuse  # type: ignore[method-assign]  # optparse would print and exit
+    try:
+        options, positional = command.parse_args(list(args))
+    except _PipUsageError:
+        return None, []
+    return options, list(positional)
+
+
+class _PipUsageError(Exception):
+    pass
+
+
+def _refuse(status: int = 0, msg: str | None = None) -> None:
+    raise _PipUsageError(msg or "")
+
+
 def check_pip_install(args: list[str]) -> list[str]:
     """Problems with one ``pip install`` (empty when it installs only hashed, pinned or local things)."""
     problems = []
-    req_files: list[str] = []
-    positional: list[str] = []
-    editable: list[str] = []
-    flags: set[str] = set()
-    it = iter(args)
-    for a in it:
-        opt, eq, val = a.partition("=")
-        if a.startswith("-r") and len(a) > 2 and not a.startswith("--"):
-            req_files.append(a[2:])
-        elif opt in _PIP_VALUE_OPTS:
-            value = val if eq else next(it, "")
-            if opt in ("-r", "--requirement"):
-                req_files.append(value)
-            elif opt in ("-e", "--editable"):
-                editable.append(value)
-        elif a.startswith("-"):
-            flags.add(opt)
-        else:
-            positional.append(a)
+    options, positional = _parse_pip_install(args)
+    if options is None:
+        return [f"pip cannot read these install options: {' '.join(args)!r}"]
+    req_files: list[str] = list(options.requirements)
+    editable: list[str] = list(options.editables)
     local = list(editable)
     for p in positional:
         if "://" in p:
@@ -414,12 +327,12 @@ def check_pip_install(args: list[str]) -> list[str]:
             specs = list(req.specifier)
             if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
                 problems.append(f"{req.name} is not pinned exactly (got {p!r})")
-    if req_files and "--require-hashes" not in flags:
+    if req_files and not options.require_hashes:
         problems.append(f"installs -r {', '.join(req_files)} without --require-hashes")
     for f in req_files:
         if not f.endswith(".lock"):
             problems.append(f"installs -r {f!r}, which is not a .lock file")
-    if local and not {"--no-index", "--no-deps"} <= flags:
+    if local and not (options.no_index and options.ignore_dependencies):
         problems.append(
             f"installs local {', '.join(local)} without --no-index --no-deps (could fetch unpinned deps)"
         )
@@ -528,54 +441,8 @@ def spython_opinion(def_path: Path | str = DEF_FILE) -> list[str]:
     return findings
 
 
-# --------------------------------------------------------------------------- a built image
-
-
-def labels_from_inspect(doc: dict[str, Any]) -> dict[str, str]:
-    """Labels from ``apptainer inspect --json IMAGE`` output ({"data": {"attributes": {"labels": ...}}})."""
-    try:
-        labels = doc["data"]["attributes"]["labels"]
-    except (KeyError, TypeError):
-        raise ValueError(
-            "not `apptainer inspect --json` output: expected data.attributes.labels "
-            f"(top-level keys: {sorted(doc) if isinstance(doc, dict) else type(doc).__name__})"
-        ) from None
-    if not isinstance(labels, dict):
-        raise ValueError("data.attributes.labels is not a mapping")
-    return {str(k): str(v) for k, v in labels.items()}
-
-
-def image_labels_match_lock(labels: dict[str, str], lock: Lock | Path | str = LOCK_FILE) -> list[str]:
-    """Differences between a built image (its labels) and the lock in this checkout."""
-    lock = _as_lock(lock)
-    findings = []
-    sha = labels.get(LABEL_LOCK_SHA)
-    if sha is None:
-        findings.append(f"image has no {LABEL_LOCK_SHA} label: not built from containers/taiyi.def?")
-    elif sha != lock.sha256:
-        findings.append(
-            f"image was built from another lock (image {sha[:12]}, {lock.path} {lock.sha256[:12]}): rebuild"
-        )
-    versions = {
-        k[len(LABEL_VERSION_PREFIX) :]: v for k, v in labels.items() if k.startswith(LABEL_VERSION_PREFIX)
-    }
-    if not versions:
-        findings.append(f"image has no {LABEL_VERSION_PREFIX}* labels")
-    for name, version in sorted(versions.items()):
-        pinned = lock.version(name)
-        if pinned is None:
-            findings.append(f"{name}: image has {version}, the lock does not pin it")
-        elif pinned != version:
-            findings.append(f"{name}: image has {version}, the lock pins {pinned}")
-    if labels.get(LABEL_COMMIT) in (None, "", "unknown"):
-        findings.append(f"image has no git commit label ({LABEL_COMMIT}): build it with containers/build.sh")
-    return findings
-
-
 def main(argv: list[str] | None = None) -> int:
-    """``python -m taiyi_core.container_check [DEF [LOCK]]``: print findings, exit 1 if any."""
-    import sys
-
+    """``python containers/check.py [DEF [LOCK]]``: print findings, exit 1 if any."""
     args = sys.argv[1:] if argv is None else argv
     def_path = Path(args[0]) if args else DEF_FILE
     lock_path = Path(args[1]) if len(args) > 1 else LOCK_FILE
