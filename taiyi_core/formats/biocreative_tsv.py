@@ -14,8 +14,9 @@ files; a split's files are told apart by name:
 
 ``KBRecord.text`` = title + ``separator`` + abstract. A bad line quarantines its document (file and
 line named); annotation lines for a PMID without text are quarantined as orphans, never dropped; a
-document without annotations is a record with none (CHEMDNER's evaluation abstracts include 17,000
-unannotated background documents: select the 3,000 annotated ones with the split's id list).
+document without annotations is a record with none. CHEMDNER's evaluation abstracts include 17,000
+unannotated background documents: with ``chemdner_abs_test_pmid_label.txt`` (``PMID<TAB>Y|N``) among the
+split's files only the 3,000 labelled ``Y`` become records.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class _Doc:
 def _kind(path: Path) -> str:
     name = path.name.lower()
     for kind, words in (
+        ("selection", ("pmid_label",)),
         ("texts", ("abstracts",)),
         ("mentions", ("annotations", "entities")),
         ("relations", ("relations", "gold_standard")),
@@ -106,11 +108,32 @@ class BiocreativeTsvReader(Reader):
                 line=n,
                 record_id=pmid,
             )
+        annotated = yield from self._selection(by_kind["selection"], opts, ctx)
         for pmid, doc in docs.items():
+            if annotated is not None and pmid not in annotated:
+                continue  # a background abstract of the evaluation set: not annotated, not a record
             try:
                 yield self._document(pmid, doc, opts, ctx)
             except SkipRecord as exc:
                 yield ctx.quarantine(doc.file, str(exc), line=doc.line, record_id=pmid)
+
+    @staticmethod
+    def _selection(paths: list[Path], opts: BiocreativeTsvOptions, ctx: Ctx):
+        """PMIDs labelled ``Y`` in CHEMDNER's ``chemdner_abs_test_pmid_label.txt`` (None: no such file)."""
+        if not paths:
+            return None
+        keep: set[str] = set()
+        for path in paths:
+            text = yield from ctx.text_of(path, opts.encoding)
+            for n, line in enumerate(split_lines(text or ""), start=1):
+                cells = line.split("\t")
+                if not line.strip():
+                    continue
+                if len(cells) != 2 or cells[1].strip() not in ("Y", "N"):
+                    yield ctx.quarantine(path, f"line {n}: expected PMID<TAB>Y|N", line=n, raw=line)
+                elif cells[1].strip() == "Y":
+                    keep.add(cells[0].strip())
+        return keep
 
     def _texts(self, path: Path, opts: BiocreativeTsvOptions, ctx: Ctx, docs: dict[str, _Doc]) -> Iterator:
         text = yield from ctx.text_of(path, opts.encoding)
