@@ -8,7 +8,9 @@ remote code, and random weights under the real v1 names. That is converted, then
 - ids: v1's OWN tokenizer code (``tokenization_qwen.py`` from the kit: its tiktoken ``Encoding``
   with v1's PAT_STR and 208 special tokens, and its ``QWenTokenizer``, which NFC-normalises first)
   against the converted fast tokenizer reloaded with ``AutoTokenizer`` from DST (it comes back as
-  ``Qwen2Tokenizer``, which rebuilds the pre-tokenizer: the check is after that reload);
+  ``Qwen2Tokenizer``, which rebuilds the pre-tokenizer: the check is after that reload), on
+  hand-written bilingual edge cases, the real sample cuts' lines, and strings glued from random
+  vocabulary entries (merge orders natural text seldom reaches);
 - logits: v1's OWN ``modeling_qwen.py`` (how it is run under transformers 5, and every shim, is
   written down in ``tests/models/qwen_v1_reference.py``) against ``Qwen2ForCausalLM`` on DST,
   fp32, CPU, weights ~ N(0, 0.2) so logits have a realistic spread (std ~1).
@@ -69,6 +71,17 @@ def _real_sample_lines(limit_per_file: int = 60) -> list[str]:
     return lines
 
 
+def _random_vocabulary_strings(tiktoken_file, n: int = 5_000, seed: int = 0) -> list[str]:
+    """Strings glued from 2-6 random vocabulary entries: merge orders natural text seldom reaches."""
+    import random
+
+    from taiyi_core.models.qwen_v1_tokenizer import load_ranks
+
+    pieces, rng = list(load_ranks(tiktoken_file)), random.Random(seed)
+    glued = (b"".join(rng.choice(pieces) for _ in range(rng.randint(2, 6))) for _ in range(n))
+    return [s for s in (g.decode("utf-8", errors="ignore") for g in glued) if s]
+
+
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """revision -> (tiny v1 folder, converted native folder), built once per module."""
@@ -100,8 +113,9 @@ def test_token_ids_equal_v1_tiktoken(converted, name):
     fast = AutoTokenizer.from_pretrained(native)
     reference = load_reference_tokenizer(v1_dir)  # v1's QWenTokenizer (NFC + tiktoken)
     encoding = reference.tokenizer  # v1's tiktoken Encoding over the real qwen.tiktoken
-    texts = list(CORPUS) + _real_sample_lines()
-    assert len(texts) > 500, "the real samples should add hundreds of lines"
+    natural = list(CORPUS) + _real_sample_lines()
+    assert len(natural) > 500, "the real samples should add hundreds of lines"
+    texts = natural + _random_vocabulary_strings(v1_dir / "qwen.tiktoken")
     ours = fast(texts, add_special_tokens=False)["input_ids"]
     n_tokens = 0
     for text, ids in zip(texts, ours, strict=True):
@@ -111,7 +125,7 @@ def test_token_ids_equal_v1_tiktoken(converted, name):
         n_tokens += len(ids)
     for text in CORPUS:  # the whole v1 tokenizer class, NFC included
         assert fast(text, add_special_tokens=False)["input_ids"] == reference(text)["input_ids"], text[:80]
-    assert n_tokens > 50_000
+    assert n_tokens > 100_000
     # Non-NFC text: ids follow v1's QWenTokenizer (NFC first), not raw tiktoken on the raw string.
     raw = "cafe\u0301"
     assert fast(raw)["input_ids"] == encoding.encode("café") != encoding.encode(raw)
