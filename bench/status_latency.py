@@ -25,11 +25,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from taiyi_core.status import synthetic
-from taiyi_core.status.collect import collect, run_command
-from taiyi_core.status.join import build_status
-from taiyi_core.status.render_table import render
-from taiyi_core.status.slurm import sacct_argv
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the synthetic run is a test helper
+from taiyi_core.status.collect import collect, run_command  # noqa: E402
+from taiyi_core.status.join import build_status  # noqa: E402
+from taiyi_core.status.render_table import render  # noqa: E402
+from taiyi_core.status.slurm import sacct_argv  # noqa: E402
+from tests.status import synthetic  # noqa: E402
 
 
 def _render_once(run) -> float:

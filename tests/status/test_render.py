@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 from rich.console import Console
 
-from taiyi_core.status import synthetic
 from taiyi_core.status.collect import collect
 from taiyi_core.status.join import build_status
 from taiyi_core.status.model import CommandResult
@@ -16,6 +14,7 @@ from taiyi_core.status.render_html import render_html
 from taiyi_core.status.render_json import SCHEMA, VERSION, to_dict
 from taiyi_core.status.render_table import render
 from taiyi_core.status.slurm import sacct_argv, squeue_argv
+from tests.status import synthetic
 
 
 def _text(status, max_jobs=12) -> str:
@@ -93,7 +92,8 @@ def test_html_is_self_contained(fixture_run):
     assert "<script" not in html
 
 
-def test_500_jobs_render_under_a_second(tmp_path):
+def test_500_jobs_render(tmp_path):
+    """All 500 jobs are joined and rendered; how long that takes is bench/status_latency.py's to say."""
     run, sacct, squeue = synthetic.make_run(tmp_path, 500)
 
     def query(ids):
@@ -102,16 +102,13 @@ def test_500_jobs_render_under_a_second(tmp_path):
             CommandResult(tuple(squeue_argv(ids)), ok=True, stdout=squeue),
         )
 
-    t0 = time.perf_counter()
     st = build_status(collect(run, query=query))
     text = _text(st)
     json.dumps(to_dict(st))
-    elapsed = time.perf_counter() - t0
     assert sum(sum(s.counts.values()) for s in st.steps) == 500
     assert st.errors == []  # the synthetic sacct text (with step rows) parses
     assert any(j.max_rss_gb for s in st.steps for j in s.jobs)
     assert "FAILED" in text
-    assert elapsed < 1.0, f"500-job status took {elapsed:.2f} s"
 
 
 def test_status_and_eval_report_print_one_scoreboard(fixture_run):
