@@ -301,3 +301,24 @@ def test_genetag_token_indices_become_bio_and_the_rest_is_noted(tmp_path):
     assert len(notes) == 1 + 3 * 2 and "overlaps a longer mention" in notes[2] and "SAP" in notes[1]
     tally = read_split(CATALOG.get("genetag"), tmp_path, "dev")
     assert (tally.records, tally.quarantined, tally.mentions) == (2, 0, 2)
+
+
+def test_cellfinder_documents_go_to_bigbio_split_folders(tmp_path, shared_samples):
+    """The two real documents of the sample, plus stand-ins for the other eight of the release."""
+    src = tmp_path / "cellfinder" / "original-data" / "cellfinder1_brat"
+    shutil.copytree(shared_samples / "cellfinder" / "cellfinder1_brat", src)
+    step = CATALOG.get("cellfinder").download.convert[0]
+    for doc in (d for ids in step.options["splits"].values() for d in ids):
+        if not (src / f"{doc}.txt").exists():
+            _write(src / f"{doc}.txt", "stand-in\n")
+            _write(src / f"{doc}.ann", "")
+    run_catalog_steps("cellfinder", tmp_path / "cellfinder")
+    assert (tmp_path / "cellfinder" / "train" / "16316465.ann").is_file()
+    assert (tmp_path / "cellfinder" / "test" / "15971941.txt").is_file()
+    for split, doc in (("train", "16316465"), ("test", "15971941")):
+        tally = read_split(CATALOG.get("cellfinder"), tmp_path, split)
+        expected = t_lines(shared_samples / "cellfinder" / "cellfinder1_brat", f"{doc}.ann")
+        assert (tally.records, tally.quarantined, tally.mentions) == (5, 0, expected), split
+    (tmp_path / "cellfinder" / "original-data" / "cellfinder1_brat" / "99999999.txt").write_text("new\n")
+    with pytest.raises(FetchError, match=r"present but in no split \['99999999'\]"):
+        run_catalog_steps("cellfinder", tmp_path / "cellfinder")

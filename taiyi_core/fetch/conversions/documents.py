@@ -42,3 +42,33 @@ def split_line_documents(folder: Path, source: str, out_dir: str, suffix: str = 
         raise FetchError(f"{matches[0].name} holds no document line")
     return written
 
+
+
+@conversion("split_documents_by_id")
+def split_documents_by_id(folder: Path, source: str, splits: dict[str, list[str]],
+                          suffixes: tuple[str, ...] = (".txt", ".ann")) -> list[str]:
+    """Move the documents of one release folder into one folder per split by document id (file stem).
+
+    Every document of ``source`` must be listed in exactly one split and every listed id must exist,
+    so a changed release fails loudly instead of losing documents.
+    """
+    src = folder / source
+    stems = {p.stem for p in src.iterdir() if p.suffix in suffixes} if src.is_dir() else set()
+    if not stems:
+        raise FetchError(f"{source}: no {'/'.join(suffixes)} file under {folder}")
+    listed = [str(i) for ids in splits.values() for i in ids]
+    twice = sorted({i for i in listed if listed.count(i) > 1})
+    missing, unlisted = sorted(set(listed) - stems), sorted(stems - set(listed))
+    if twice or missing or unlisted:
+        raise FetchError(f"{source}: ids in two splits {twice}, listed but absent {missing}, "
+                         f"present but in no split {unlisted}")
+    written = []
+    for out_dir, ids in splits.items():
+        (folder / out_dir).mkdir(parents=True, exist_ok=True)
+        for doc in map(str, ids):
+            for suffix in suffixes:
+                path = src / f"{doc}{suffix}"
+                if path.is_file():
+                    path.rename(folder / out_dir / path.name)
+                    written.append(f"{out_dir}/{path.name}")
+    return written
