@@ -18,12 +18,18 @@ KITS_DIR = REPO.parent / "shared" / "models"
 # Kits of native transformers architectures: build_tiny_from_kit takes them as they are.
 NATIVE_KITS = ("qwen2.5-7b", "qwen2.5-7b-instruct", "qwen3-8b", "llama-3.1-8b-instruct")
 
+# Qwen-7B (v1, remote code) kits, and the kit supplying the files each lacks. Their tiny models are
+# built as v1 checkpoints (taiyi_core.models.build_tiny_qwen_v1) and converted to native Qwen2
+# (`taiyi model convert`), which is what the paper preset trains on.
+V1_KITS = {"qwen-7b": None, "qwen-7b-2023-09": "qwen-7b"}
+
 # Kits without a chat template of their own, and the kit whose tokenizer (same vocabulary) has one.
 # The Qwen2.5-7B base kit has only vocab.json + merges.txt (no tokenizer_config.json).
 CHAT_TOKENIZER_KIT = {"qwen2.5-7b": "qwen2.5-7b-instruct"}
 
 
-# The Hub ids the presets name, and the kit holding that model's files.
+# The models the presets name (Hub ids, or the local folder `taiyi model convert` writes for the paper
+# preset), and the kit holding that model's files.
 HUB_KITS = {
     "Qwen/Qwen2.5-7B": "qwen2.5-7b",
     "Qwen/Qwen2.5-7B-Instruct": "qwen2.5-7b-instruct",
@@ -48,18 +54,39 @@ def chat_tokenizer_dir(name: str) -> Path:
 
 
 class TinyKits:
-    """Builds each kit's tiny model at most once per session."""
+    """Builds each kit's tiny model at most once per session.
+
+    ``tiny_kit(name)`` is a native transformers checkpoint for every kit (Qwen-7B v1 kits: converted);
+    ``tiny_kit.v1(name)`` is the tiny v1 checkpoint itself (remote code, v1 weight names).
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.built: dict[str, Path] = {}
 
     def __call__(self, name: str, *, seed: int = 0) -> Path:
-        from taiyi_core.train.tiny import build_tiny_from_kit
-
         key = f"{name}-seed{seed}"
         if key not in self.built:
-            self.built[key] = build_tiny_from_kit(kit_dir(name), self.root / key, seed=seed)
+            if name in V1_KITS:
+                from taiyi_core.models.qwen_v1_convert import convert
+
+                convert(self.v1(name, seed=seed), self.root / key)
+                self.built[key] = self.root / key
+            else:
+                from taiyi_core.train.tiny import build_tiny_from_kit
+
+                self.built[key] = build_tiny_from_kit(kit_dir(name), self.root / key, seed=seed)
+        return self.built[key]
+
+    def v1(self, name: str, *, seed: int = 0) -> Path:
+        from taiyi_core.models.qwen_v1_tiny import build_tiny_qwen_v1
+
+        key = f"{name}-v1-seed{seed}"
+        if key not in self.built:
+            base = V1_KITS[name]
+            self.built[key] = build_tiny_qwen_v1(
+                kit_dir(name), self.root / key, seed=seed, base_kit=kit_dir(base) if base else None
+            )
         return self.built[key]
 
 

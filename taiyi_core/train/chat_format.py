@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 IGNORE = -100
+# Bump when the encoding of a conversation changes: cached tokenisations (data.tokenize_sft) are keyed by it.
+ENCODING_VERSION = 2  # 2: chat_template masks from character offsets, no {% generation %} needed
 
 
 class ConversationError(ValueError):
@@ -166,7 +168,8 @@ def make_encoder(
     """Return ``encode(messages, sample_id) -> Encoded`` for the format, checking the tokenizer fits it."""
     if fmt == "taiyi1":
         eod_id = tokenizer.convert_tokens_to_ids(eod_token)
-        if eod_id is None or eod_id == getattr(tokenizer, "unk_token_id", object()):
+        # a missing token maps to None or to unk (whose string differs, unless unk IS this token)
+        if eod_id is None or tokenizer.convert_ids_to_tokens(eod_id) != eod_token:
             raise ValueError(
                 f"conversation_format taiyi1: tokenizer has no token {eod_token!r} (train.eod_token)"
             )

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from taiyi_core.config import load_preset
 from taiyi_core.rundir import RunDir
 from taiyi_core.train.chat_format import IGNORE, make_encoder
+from taiyi_core.train.config import train_settings
 from taiyi_core.train.preview import TRAINED_STYLE, highlighted, runs
-from tests.kits import NATIVE_KITS, chat_tokenizer_dir, localize_preset, tiny_kit  # noqa: F401
+from tests.kits import NATIVE_KITS, V1_KITS, chat_tokenizer_dir, localize_preset, tiny_kit  # noqa: F401
 
 # The token that closes an assistant turn in each kit's template.
 END_OF_TURN = {
@@ -36,8 +37,11 @@ KIT_PRESET = {
     "qwen3-8b": "taiyi-qwen3",
     "qwen2.5-7b-instruct": "taiyi-qwen25",
     "llama-3.1-8b-instruct": "taiyi-qwen25",
+    "qwen-7b": "taiyi1",  # converted to native Qwen2 (`taiyi model convert`)
+    "qwen-7b-2023-09": "taiyi1",  # the revision Taiyi-1 was trained from
 }
-PRESET_KITS = {"taiyi-qwen25": "qwen2.5-7b", "taiyi-qwen3": "qwen3-8b"}
+PRESET_KITS = {"taiyi-qwen25": "qwen2.5-7b", "taiyi-qwen3": "qwen3-8b", "taiyi1": "qwen-7b"}
+EOD = "<|endoftext|>"  # taiyi1's separator; it closes each assistant turn
 
 
 def user(text):
@@ -178,53 +182,94 @@ def test_preview_names_the_bad_line(tmp_path, tiny_kit):  # noqa: F811
 def one_step(preset):
     """The preset's recipe as is (NF4, paged AdamW, packing, ...) but one small step on CPU."""
     train = {
-        **preset.train,
+        **(preset.train if isinstance(preset.train, dict) else preset.train.model_dump()),
         "per_device_batch": 2,
         "grad_accum": 1,
         "max_length": 256,
         "logging_steps": 1,
         "stages": {1: {"epochs": 1, "max_steps": 1}},
     }
-    return preset.model_copy(update={"train": train})
+    return type(preset).model_validate({**preset.model_dump(), "train": train})  # sections are typed
 
 
-def sft_rows():
-    return [{"id": f"kit-{i}", "messages": m} for i, m in enumerate(CONVERSATIONS * 2)]
+def without_system(messages):
+    return [m for m in messages if m["role"] != "system"]
 
 
-@pytest.mark.parametrize("name", NATIVE_KITS)
+def sft_rows(fmt="chat_template"):
+    convs = CONVERSATIONS if fmt == "chat_template" else [without_system(m) for m in CONVERSATIONS]
+    return [{"id": f"kit-{i}", "messages": m} for i, m in enumerate(convs * 2)]
+
+
+@pytest.fixture(scope="module")
+def converted_tokenizer(tiny_kit):  # noqa: F811
+    """The converted Qwen-v1 kits' tokenizers, loaded once (a 151k-rank tokenizer.json takes seconds)."""
+    loaded = {}
+
+    def get(name):
+        if name not in loaded:
+            loaded[name] = AutoTokenizer.from_pretrained(tiny_kit(name))
+        return loaded[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", tuple(V1_KITS))
+@pytest.mark.parametrize("conv", range(len(CONVERSATIONS)))
+def test_taiyi1_labels_on_converted_qwen_v1(converted_tokenizer, name, conv):
+    """Firefly's <eod>u<eod>a<eod> with the converted fast tokenizer: each answer + its <eod> only."""
+    tok = converted_tokenizer(name)
+    messages = without_system(CONVERSATIONS[conv])
+    enc = make_encoder(tok, "taiyi1", 4096)(messages, f"conv{conv}")
+    eod = tok.convert_tokens_to_ids(EOD)
+    assert eod == 151643
+    want_ids = [eod]
+    for m in messages:
+        want_ids += tok(m["content"], add_special_tokens=False)["input_ids"] + [eod]
+    assert enc.input_ids == want_ids
+    trained = [ids for t, ids in runs(enc.input_ids, enc.labels) if t]
+    assert trained == [
+        tok(m["content"], add_special_tokens=False)["input_ids"] + [eod]
+        for m in messages
+        if m["role"] == "assistant"
+    ]
+
+
+@pytest.mark.parametrize("name", NATIVE_KITS + tuple(V1_KITS))
 def test_one_training_step_on_each_kit(tmp_path, tiny_kit, name):  # noqa: F811
+    """Each preset's own kit trains through the CLI (`taiyi train`), the others through the job function."""
+    from taiyi_core.cli import app
     from taiyi_core.train.jobs import train_stage
 
     preset = load_preset(KIT_PRESET[name])
-    if PRESET_KITS.get(preset.name) == name:
+    own = PRESET_KITS.get(preset.name) == name
+    if own:
         preset = localize_preset(preset, tiny_kit)  # the preset's own model and tokenizer
     else:  # the same recipe on this kit's model with its own template
         model = preset.model.model_copy(update={"name_or_path": str(tiny_kit(name)), "tokenizer": None})
         preset = preset.model_copy(update={"model": model})
+    preset = one_step(preset)
+    settings = train_settings(preset)
+    fmt = settings.conversation_format
     run = RunDir(tmp_path / "run").ensure()
-    save_sft(run.sft(1), sft_rows())
-    summary = train_stage(run, one_step(preset), stage=1)
-    assert summary["status"] == "done" and summary["global_step"] == 1
-    assert math.isfinite(summary["train_loss"]) and summary["train_loss"] > 0
-    assert summary["effective"]["packing"] is True
-    tok = AutoTokenizer.from_pretrained(preset.model.tokenizer or preset.model.name_or_path)
-    want = sum(len(ids) for m in CONVERSATIONS for ids in expected_runs(tok, name, m)) * 2
-    assert summary["data"]["trained_tokens"] == want
-    assert (run.train(1) / "adapter" / "adapter_model.safetensors").is_file()
-
-
-def test_each_preset_trains_one_step_through_the_cli(tmp_path, tiny_kit):  # noqa: F811
-    from taiyi_core.cli import app
-
-    for preset_name, kit_name in PRESET_KITS.items():
-        preset = one_step(localize_preset(load_preset(preset_name), tiny_kit))
-        path = write_preset(tmp_path / f"{preset_name}.yaml", preset)
-        run = RunDir(tmp_path / preset_name).ensure()
-        save_sft(run.sft(1), sft_rows())
+    save_sft(run.sft(1), sft_rows(fmt))
+    if own:
+        path = write_preset(tmp_path / "preset.yaml", preset)
         result = CliRunner().invoke(
             app, ["train", "--run", str(run.root), "--stage", "1", "--preset", str(path), "--json"]
         )
         assert result.exit_code == 0, result.output
         summary = json.loads(result.stdout[result.stdout.index("{\n") :])  # after the Trainer's log lines
-        assert summary["status"] == "done" and summary["global_step"] == 1, kit_name
+    else:
+        summary = train_stage(run, preset, stage=1)
+    assert summary["status"] == "done" and summary["global_step"] == 1
+    assert math.isfinite(summary["train_loss"]) and summary["train_loss"] > 0
+    assert summary["effective"]["packing"] is settings.packing is True
+    tok = AutoTokenizer.from_pretrained(preset.model.tokenizer or preset.model.name_or_path)
+    if fmt == "taiyi1":
+        answers = [m["content"] for c in CONVERSATIONS for m in c if m["role"] == "assistant"]
+        want = sum(len(tok(a, add_special_tokens=False)["input_ids"]) + 1 for a in answers) * 2
+    else:
+        want = sum(len(ids) for m in CONVERSATIONS for ids in expected_runs(tok, name, m)) * 2
+    assert summary["data"]["trained_tokens"] == want
+    assert (run.train(1) / "adapter" / "adapter_model.safetensors").is_file()
