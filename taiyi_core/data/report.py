@@ -195,21 +195,31 @@ AUDIT_STYLE = {"green": "green", "red": "bold red", "skipped": "dim"}
 
 
 def render_audit(report: dict[str, Any], console: Console) -> None:
-    """The fidelity audit: one row per dataset and view; red rows name the rule they break."""
+    """The fidelity audit: one row per dataset and view (options: how many the prompt lists); red rows
+    name the rule they break. Skipped size checks are summed up in one line below the table."""
     audit = report.get("audit") or {"ok": True, "rows": []}
     t = Table(title="Fidelity audit", show_lines=False)
-    numbers = ("records", "quar.", "inst.", "empty gold")
-    for col in ("dataset", "view", "status", *numbers, "options", "problems"):
-        t.add_column(col, justify="right" if col in numbers else "left")
+    numbers = ("inst", "empty", "opts")  # instances, empty golds, options listed (quarantines: table above)
+    t.add_column("dataset", no_wrap=True, overflow="ellipsis", max_width=14)
+    t.add_column("view", no_wrap=True, overflow="ellipsis", max_width=20)
+    t.add_column("status", no_wrap=True, min_width=6)
+    for col in numbers:
+        t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    t.add_column("problems", overflow="fold")
+    skipped = []
     for r in audit["rows"]:
+        if r["status"] == "skipped":
+            skipped.append(r["dataset"])
+            continue
         opts = r.get("options") or []
-        shown = f"{len(opts)}: {', '.join(map(str, opts[:4]))}{' …' if len(opts) > 4 else ''}" if opts else ""
         t.add_row(
             r["dataset"], r["view"], r["status"],
-            *(str(r.get(k, "")) for k in ("records", "quarantined", "instances", "gold_empty")),
-            shown, "; ".join(r["problems"]), style=AUDIT_STYLE.get(r["status"], ""),
+            *(str(r.get(k, "")) for k in ("instances", "gold_empty")),
+            str(len(opts)) if opts else "-", "; ".join(r["problems"]), style=AUDIT_STYLE.get(r["status"], ""),
         )  # fmt: skip
     console.print(t)
+    if skipped:
+        console.print(f"[dim]sizes not checked for {', '.join(skipped)} (data.options.audit.sizes is off)[/]")
     red = [r for r in audit["rows"] if r["status"] == "red"]
     if red:
         console.print(f"[bold red]fidelity audit: {len(red)} red row(s)[/]")
