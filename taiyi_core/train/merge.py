@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from taiyi_core.atomic import atomic_path, write_json
 from taiyi_core.config import ModelSpec
+from taiyi_core.models.qwen_v1_convert import RECORD as CONVERTED_RECORD
 
 _DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
@@ -42,9 +44,12 @@ def merge(spec: ModelSpec, adapter: Path, out: Path, *, dtype: str = "auto") -> 
     guard_tokenizer(str(tokenizer_src), trust_remote_code=spec.trust_remote_code)
     with remote_code_errors(str(tokenizer_src), trust_remote_code=spec.trust_remote_code):
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_src, trust_remote_code=spec.trust_remote_code)
+    converted = Path(spec.name_or_path) / CONVERTED_RECORD
     with atomic_path(out) as tmp:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
+        if converted.is_file():  # keeps the Qwen-v1 lineage (evaluation's taiyi1 prompt format) visible
+            shutil.copyfile(converted, Path(tmp) / CONVERTED_RECORD)
     summary = {
         "base": spec.name_or_path,
         "adapter": str(adapter),

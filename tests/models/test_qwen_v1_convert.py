@@ -313,3 +313,27 @@ def test_cli_converts_and_reports_errors(converted, tmp_path):
     assert again.exit_code == 2 and "exists and is not empty (pass --overwrite" in again.stderr
     bad = runner.invoke(app, ["model", "convert", str(kit_dir("qwen2.5-7b")), str(tmp_path / "x")])
     assert bad.exit_code == 2 and "expected 'qwen'" in bad.stderr
+
+
+def test_merged_converted_model_keeps_its_lineage(converted, tmp_path):
+    """`taiyi merge` on the converted base copies CONVERTED.json, so evaluation still prompts in taiyi1."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from taiyi_core.config import ModelSpec
+    from taiyi_core.evaluate.prompting import detect_format
+    from taiyi_core.evaluate.weights import Weights
+    from taiyi_core.models.qwen_v1_convert import RECORD
+    from taiyi_core.train.merge import merge
+
+    _, native, _ = converted("qwen-7b")
+    lora = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(native), LoraConfig(r=2, target_modules="all-linear")
+    )
+    lora.save_pretrained(str(tmp_path / "adapter"))
+    merge(ModelSpec(name_or_path=str(native)), tmp_path / "adapter", tmp_path / "merged", dtype="fp32")
+    merged = tmp_path / "merged"
+    assert (merged / RECORD).read_bytes() == (native / RECORD).read_bytes()
+    tok = AutoTokenizer.from_pretrained(merged)
+    fmt, why = detect_format(Weights(str(merged), str(merged), None, "merged"), tok)
+    assert fmt == "taiyi1", why
