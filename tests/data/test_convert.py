@@ -322,3 +322,21 @@ def test_cellfinder_documents_go_to_bigbio_split_folders(tmp_path, shared_sample
     (tmp_path / "cellfinder" / "original-data" / "cellfinder1_brat" / "99999999.txt").write_text("new\n")
     with pytest.raises(FetchError, match=r"present but in no split \['99999999'\]"):
         run_catalog_steps("cellfinder", tmp_path / "cellfinder")
+
+
+def test_blurb_hoc_split_lists_become_one_id_per_line(tmp_path, shared_samples):
+    folder = tmp_path / "hallmarks_of_cancer"
+    for part in ("text", "labels"):
+        shutil.copytree(shared_samples / "hoc" / part, folder / part)
+    pmids = sorted(p.stem for p in (folder / "text").glob("*.txt"))
+    index = folder / "blurb" / "data_generation" / "indexing" / "HoC"
+    for split, ids in (("train", pmids[:20]), ("dev", pmids[20:25]), ("test", pmids[25:])):
+        _write(index / f"{split}_pmid.tsv", ",".join(f"{i}.txt" for i in ids) + "\n")  # BLURB: one line
+    run_catalog_steps("hallmarks_of_cancer", folder)
+    assert (folder / "splits" / "dev.txt").read_text().split() == pmids[20:25]
+    for split, ids in (("train", pmids[:20]), ("dev", pmids[20:25]), ("test", pmids[25:])):
+        tally = read_split(CATALOG.get("hallmarks_of_cancer"), tmp_path, split)  # one record per abstract
+        assert (tally.records, tally.quarantined) == (len(ids), 0), split
+    _write(index / "dev_pmid.tsv", f"{pmids[0]}.txt,{pmids[0]}.txt\n")
+    with pytest.raises(FetchError, match="ids listed twice"):
+        run_catalog_steps("hallmarks_of_cancer", folder)

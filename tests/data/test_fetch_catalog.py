@@ -27,7 +27,7 @@ def test_every_public_dataset_has_pinned_sources_or_says_why_not():
     assert len(pinned) >= 40
     for ds in pinned:
         for f in ds.download.files:
-            if "github" in f.url:  # GitHub-hosted: raw files or a tarball at a commit, never a branch
+            if f.url.startswith(("https://github.com/", "https://raw.githubusercontent.com/")):  # at a commit
                 assert COMMIT_IN_URL.search(f.url), f"{ds.name}: {f.url} is not pinned to a commit"
             if f.url.startswith("https://raw.githubusercontent.com/") and f.size and f.size < 4 * 1024**2:
                 assert f.sha256, f"{ds.name}: {f.url}: a raw file at a commit has a computable sha256"

@@ -1,7 +1,9 @@
-"""Releases that keep many documents in one file, split into one file per document for the readers."""
+"""Document-level layouts: one file holding many documents, documents to sort into split folders, split
+lists in another shape than the catalog's one id per line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from taiyi_core.fetch.convert import conversion
@@ -71,4 +73,28 @@ def split_documents_by_id(folder: Path, source: str, splits: dict[str, list[str]
                 if path.is_file():
                     path.rename(folder / out_dir / path.name)
                     written.append(f"{out_dir}/{path.name}")
+    return written
+
+
+@conversion("id_list_lines")
+def id_list_lines(folder: Path, lists: dict[str, str], strip_suffix: str = ".txt") -> list[str]:
+    """Split lists published as comma- or whitespace-separated file names (BLURB's HoC
+    ``indexing/HoC/<split>_pmid.tsv``: one line, ``<PMID>.txt,...``) -> one document id per line, the
+    layout of the catalog's ``split_lists``. An id listed twice is refused."""
+    written = []
+    for out, pattern in lists.items():
+        matches = sorted(folder.glob(pattern))
+        if len(matches) != 1:
+            raise FetchError(f"{pattern!r} matches {len(matches)} files under {folder} (expected one)")
+        text = matches[0].read_text(encoding="utf-8-sig")
+        items = [i.strip() for i in re.split(r"[,\s]+", text) if i.strip()]
+        ids = [i[: -len(strip_suffix)] if strip_suffix and i.endswith(strip_suffix) else i for i in items]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice or not ids:
+            why = f"ids listed twice: {twice[:5]}" if twice else "no id"
+            raise FetchError(f"{matches[0].name}: {why}")
+        target = folder / out
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
+        written.append(out)
     return written
