@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import taiyi_core
+from taiyi_core.digest import sha256_tag
 
 SMALL_FILE = 1 << 20
 _CODE_DIRS = ("data", "formats", "tasks", "schema.py")
@@ -54,4 +55,4 @@ def make_stamp(inputs: list[Path], catalog_fingerprint: str, options: dict[str, 
     h.update(catalog_fingerprint.encode())
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
     h.update(code_version().encode())
-    return "sha256:" + h.hexdigest()[:24]
+    return sha256_tag(h, 24)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taiyi_core.digest import sha256_tag, update_from_file
+
 REQUIRED = ("id", "dataset", "task", "lang", "prompt", "target")
 
 
@@ -42,10 +44,8 @@ class EvalRow:
 def file_hash(path: Path) -> str:
     """Dataset version recorded in metrics.json: sha256 of the eval file's bytes."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()[:16]
+    update_from_file(h, path)
+    return sha256_tag(h)
 
 
 def read_eval_rows(path: Path, limit: int | None = None) -> list[EvalRow]:

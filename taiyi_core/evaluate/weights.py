@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from taiyi_core.config import REPO_ROOT, ConfigError, ModelSpec
+from taiyi_core.digest import sha256_tag, update_from_file
 from taiyi_core.rundir import RunDir
 
 
@@ -57,10 +58,8 @@ def adapter_hash(folder: Path) -> str:
     for f in sorted(folder.iterdir()):
         if f.is_file() and (f.name == "adapter_config.json" or f.name.startswith("adapter_model")):
             h.update(f.name.encode())
-            with f.open("rb") as fh:
-                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                    h.update(chunk)
-    return "sha256:" + h.hexdigest()[:16]
+            update_from_file(h, f)
+    return sha256_tag(h)
 
 
 def _has_tokenizer(folder: Path) -> bool:
