@@ -136,3 +136,18 @@ def test_the_data_report_hint_says_fetch_or_add():
     views = load_views()
     assert "fetch it: taiyi data fetch bc5cdr" in views["bc5cdr"].download_hint()
     assert "taiyi data add cmeee_v2 PATH" in views["cmeee_v2"].download_hint()
+
+
+def test_add_applies_the_catalog_members_of_a_known_archive(tmp_path):
+    """bc5cdr's catalog entry names CDR_Data.zip with members *.PubTator.txt: a user's copy of that zip
+    is unpacked the same way a fetch would (the BioC and README files stay out)."""
+    names = ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt")
+    members = {f"CDR_Data/CDR.Corpus.v010516/{n}": (DEMO_RAW / "bc5cdr" / "CDR_Data" / n).read_bytes()
+               for n in names}
+    members["CDR_Data/CDR.Corpus.v010516/CDR_TestSet.BioC.xml"] = b"<collection/>"
+    members["CDR_Data/README.txt"] = b"readme"
+    zipped = _zip(tmp_path / "CDR_Data.zip", members)
+    result = runner.invoke(app, ["data", "add", "bc5cdr", str(zipped), "--raw-dir", str(tmp_path / "raw")])
+    assert result.exit_code == 0, result.output
+    got = sorted(p.name for p in (tmp_path / "raw" / "bc5cdr").rglob("*") if p.is_file())
+    assert got == sorted([*names, "FETCHED.json"])
