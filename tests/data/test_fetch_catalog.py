@@ -151,3 +151,27 @@ def test_add_applies_the_catalog_members_of_a_known_archive(tmp_path):
     assert result.exit_code == 0, result.output
     got = sorted(p.name for p in (tmp_path / "raw" / "bc5cdr").rglob("*") if p.is_file())
     assert got == sorted([*names, "FETCHED.json"])
+
+
+def test_cli_fetch_through_a_mirror_records_then_is_up_to_date(tmp_path, monkeypatch):
+    """The real bc5cdr entry (the publisher's zip, no checksum in the catalog), its host mirrored to a
+    loopback server holding a zip laid out as CDR_Data.zip; med_qa beside it is by hand."""
+    from tests.data.loopback import FileServer
+
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    names = ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt")
+    members = {f"CDR_Data/CDR.Corpus.v010516/{n}": (DEMO_RAW / "bc5cdr" / "CDR_Data" / n).read_bytes()
+               for n in names}
+    zipped = _zip(tmp_path / "CDR_Data.zip", members)
+    raw = tmp_path / "raw"
+    with FileServer({"media/store/files/2016/CDR_Data.zip": zipped.read_bytes()}) as server:
+        env = {"TAIYI_MIRROR": f"https://biocreative.bioinformatics.udel.edu={server.base}", "COLUMNS": "200"}
+        first = runner.invoke(app, ["data", "fetch", "bc5cdr", "med_qa", "--raw-dir", str(raw)], env=env)
+        second = runner.invoke(app, ["data", "fetch", "bc5cdr", "--raw-dir", str(raw), "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "fetched" in first.output and "by hand" in first.output and "fetched: 1" in first.output
+    rec = json.loads((raw / "bc5cdr" / "FETCHED.json").read_text())
+    url = CATALOG.get("bc5cdr").download.files[0].url
+    assert rec["files"][url]["sha256"] == hashlib.sha256(zipped.read_bytes()).hexdigest()
+    assert json.loads(second.output)["datasets"][0]["status"] == "up to date"
