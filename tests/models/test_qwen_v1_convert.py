@@ -185,6 +185,21 @@ def test_logits_equal_v1_implementation(converted, name, capsys):
     assert swapped > 100 * MAX_LOGIT_DIFF
 
 
+@pytest.mark.parametrize("name", REVISIONS)
+def test_real_release_weights_are_exactly_the_expected_ones(name):
+    """The real Qwen-7B weight index names every tensor the converter expects, and nothing else; at
+    bf16 their shapes from the real config add up to the release's total_size byte for byte."""
+    import math
+
+    from taiyi_core.models.qwen_v1_weights import expected_shapes
+
+    cfg = json.loads((kit_dir(name) / "config.json").read_text())
+    index = json.loads((kit_dir("qwen-7b") / "model.safetensors.index.json").read_text())  # same at 2023-09
+    shapes = expected_shapes(cfg)
+    assert set(shapes) == set(index["weight_map"])
+    assert sum(math.prod(s) for s in shapes.values()) * 2 == index["metadata"]["total_size"] == 15_442_649_088
+
+
 def test_converted_record_accounts_for_every_field(converted):
     from taiyi_core.models.qwen_v1_convert import RECORD, sha256
 
