@@ -16,10 +16,10 @@ def cap_negatives(
     """(kept, dropped): per dataset, RE training rows whose answer is "no relation" are cut (seeded) to
     at most ``negative_ratio`` of that dataset's RE rows (the mix entry's ratio, else the option's)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    kept = []
+    kept: list[dict[str, Any]] = []
     for row in rows:
         (groups[row["dataset"]] if row["task"] == "re" and row["use"] == "train" else kept).append(row)
-    dropped = []
+    dropped: list[dict[str, Any]] = []
     for dataset, group in sorted(groups.items()):
         view = views.get(dataset)
         entry = next((m for m in view.mix if m.task == "re"), None) if view else None
@@ -49,7 +49,8 @@ def apply_caps(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["dataset"], row["task"])].append(row)
-    kept, dropped = [], []
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     for (dataset, task), group in sorted(groups.items()):
         view = views.get(dataset)
         catalog_cap = next((m.cap for m in view.mix if m.task == task), None) if view else None

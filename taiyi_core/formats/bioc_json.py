@@ -143,7 +143,7 @@ def iter_collection(text: str, documents_key: str = "documents") -> Iterator[Jso
 def _complete(doc: Any) -> dict:
     """Check one document's required keys and add the optional ones ``parse_doc`` insists on."""
     require(doc, "id", (str, int), "document")
-    out = {
+    out: dict[str, Any] = {
         "id": str(doc["id"]),
         "infons": _infons(doc.get("infons"), "document"),
         "passages": [],
@@ -153,7 +153,7 @@ def _complete(doc: Any) -> dict:
     for n, passage in enumerate(require(doc, "passages", list, "document")):
         where = f"passage {n}"
         offset = require(passage, "offset", int, where)
-        completed = {
+        completed: dict[str, Any] = {
             "offset": offset,
             "infons": _infons(passage.get("infons"), where),
             "sentences": [],

@@ -182,7 +182,7 @@ class BiocreativeTsvReader(Reader):
             except (SkipRecord, ValueError) as exc:
                 raise SkipRecord(f"{path.name} line {lineno}: {exc}") from None
         ids = {e.id for e in entities}
-        relations = []
+        relations: list[Relation] = []
         for path, lineno, cells in doc.relations:
             relation = self._relation(cells, ids, opts, f"{pmid}.R{len(relations) + 1}")
             if isinstance(relation, str):

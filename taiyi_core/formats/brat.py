@@ -132,7 +132,7 @@ class BratReader(Reader):
         for rel in relations:
             if rel.head not in known or rel.tail not in known:
                 raise SkipRecord(f"relation {rel.id} refers to an unknown id ({rel.head}, {rel.tail})")
-        by_id = {**textbound, **{e.id: e for e in event_list}}
+        by_id: dict[str, Entity | Event] = {**textbound, **{e.id: e for e in event_list}}
         for target, key, value in attributes:
             if target not in by_id:
                 raise SkipRecord(f"attribute {key} refers to an unknown id {target}")
@@ -169,7 +169,7 @@ class BratReader(Reader):
             etype, _, spans = fields[1].partition(" ")
             if not _SPANS.match(spans) or len(fields) < 3:
                 raise SkipRecord(f"bad text-bound annotation {line[:80]!r}")
-            pairs = [tuple(int(x) for x in frag.split(" ")) for frag in spans.split(";")]
+            pairs = [(int(a), int(b)) for a, b in (frag.split(" ") for frag in spans.split(";"))]
             textbound[aid] = make_entity(text, aid, etype, pairs, fields[2])
         elif kind == "R":
             rtype, arg1, arg2 = fields[1].split()

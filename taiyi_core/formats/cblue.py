@@ -328,7 +328,7 @@ class CblueReader(Reader):
                     f"utterance {sid}: {len(tags)} tags in {opts.bio_key!r} for {len(sentence)} characters"
                 )
             chunks = iob_chunks(
-                tags, invalid=opts.invalid, where=lambda i, sid=sid: f"utterance {sid} char {i}"
+                tags, invalid=opts.invalid, where=f"utterance {sid} char {{}}".format
             )
             utterances.append((sid, sentence, utt, offset + len(prefix), chunks))
         return text, passages, utterances
@@ -336,7 +336,7 @@ class CblueReader(Reader):
     def _imcs_ner(self, obj: dict, opts: CblueOptions, common: dict) -> KBRecord:
         rid = common["id"]
         text, passages, utterances = self._tagged_dialogue(obj, opts)
-        entities = []
+        entities: list[Entity] = []
         for sid, sentence, _utt, base, chunks in utterances:
             for etype, first, end in chunks:
                 etype = self._label(etype, opts, f"utterance {sid} entity type")
@@ -349,7 +349,7 @@ class CblueReader(Reader):
     def _imcs_sr(self, obj: dict, opts: CblueOptions, common: dict) -> KBRecord:
         rid = common["id"]
         text, passages, utterances = self._tagged_dialogue(obj, opts)
-        entities = []
+        entities: list[Entity] = []
         for sid, sentence, utt, base, chunks in utterances:
             where = f"utterance {sid}"
             symptoms = [(first, end) for etype, first, end in chunks if etype == "Symptom"]

@@ -39,7 +39,9 @@ _RELS = {"and": "且", "or": "或", "null": "单", None: "单", "": "单"}
 
 def mdcfnpc(obj: Any, end_inclusive: bool, label: Label, common: dict) -> KBRecord:
     rid = common["id"]
-    text, passages, entities = "", [], []
+    text = ""
+    passages: list[Passage] = []
+    entities: list[Entity] = []
     for n, utt in enumerate(require(obj, "dialog_info", list), start=1):
         where = f"utterance {n}"
         sender = require(utt, "sender", str, where)

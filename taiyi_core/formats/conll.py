@@ -170,9 +170,10 @@ def _documents(lines: list[str], path: Path, opts: ConllOptions) -> Iterator[_Do
         yield doc
 
 
-def _split_tag(tag: str, scheme: str, default_type: str | None, where: str) -> tuple[str, str | None]:
+def _split_tag(tag: str, scheme: str, default_type: str | None, where: str) -> tuple[str, str]:
+    """(prefix, type); the type of "O" is ""."""
     if tag == "O":
-        return "O", None
+        return "O", ""
     prefix, dash, etype = tag.partition("-")
     if not dash:
         if default_type is None:

@@ -74,7 +74,7 @@ class DdiXmlReader(Reader):
                 ) from None
             entities.append(make_entity(text, eid, ent.get("type"), spans, ent.get("text")))
         ids = {e.id for e in entities}
-        relations = []
+        relations: list[Relation] = []
         for pair in sent.iter("pair"):
             flag = pair.get("ddi", pair.get("interaction"))
             head, tail = pair.get("e1"), pair.get("e2")

@@ -12,6 +12,7 @@ task requires. A dialogue with no user/assistant exchange left quarantines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from taiyi_core.formats.base import SkipRecord
@@ -25,7 +26,7 @@ def source_turns(
     *,
     speaker_key: str | None,
     text_key: str | None,
-    roles: dict[str, str],
+    roles: Mapping[str, str],
     first_role: str,
 ) -> list[tuple[str, str]]:
     """(role, text) for each item of a source turn list."""

@@ -107,7 +107,7 @@ def _sentence(sent, sid: str, opts: PpiOptions) -> tuple[str, list[Entity], list
         )
         entities.append(entity)
     ids = {e.id for e in entities}
-    relations = []
+    relations: list[Relation] = []
     for pair in sent.findall("pair") + sent.findall("interaction"):
         # <interaction> (the unified copy) lists positives only
         flag = "true" if pair.tag == "interaction" else (pair.get("interaction") or "").lower()

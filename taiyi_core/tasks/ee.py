@@ -115,7 +115,7 @@ def render(
 def _event(line: str) -> Event | None:
     kv = shapes.split_key(line)
     m = BODY.match(kv[1].strip()) if kv else None
-    if not m:
+    if kv is None or not m:
         return None
     inner, pos, parts = m.group(1), 0, []
     while True:

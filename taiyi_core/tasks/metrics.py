@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
 
 _WS = re.compile(r"\s+")
 
@@ -65,10 +66,13 @@ def micro_prf_multisets(golds: Sequence[Iterable[Hashable]], preds: Sequence[Ite
     return prf(tp, fp, fn)
 
 
+Item = TypeVar("Item", bound=Hashable)
+
+
 def per_label_prf(
-    golds: Sequence[Iterable[Hashable]],
-    preds: Sequence[Iterable[Hashable]],
-    label_of: Callable[[Hashable], str],
+    golds: Sequence[Iterable[Item]],
+    preds: Sequence[Iterable[Item]],
+    label_of: Callable[[Item], str],
     labels: Iterable[str] = (),
 ) -> dict[str, dict]:
     """Set-semantics P/R/F1 per label (``label_of`` maps an item to its label, e.g. entity type).

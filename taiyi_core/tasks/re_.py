@@ -196,7 +196,7 @@ def parse(text: str, lang: str) -> Parsed:
         m = ZH_LINE.match(line.strip())
         kv = (normalize_ws(m.group(1)), m.group(2)) if m else shapes.split_key(line)
         pairs = _parse_pairs(kv[1]) if kv else None
-        if pairs is None:
+        if kv is None or pairs is None:
             bad.append(line)
             continue
         items = value.setdefault(kv[0], [])

@@ -67,8 +67,9 @@ def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     value = gold(record)
-    labels = [_label(c) for c in record.choices] if record.choices else ["yes", "no"]
-    if None in labels:
+    read = [_label(c) for c in record.choices] if record.choices else ["yes", "no"]
+    labels = [la for la in read if la is not None]
+    if len(labels) < len(read):
         raise RenderError(f"{shapes.where(record)}: choices {record.choices!r} are not yes/no/maybe")
     if value not in labels:
         labels.append(value)
