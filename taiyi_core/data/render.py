@@ -176,7 +176,7 @@ def render_view(
     insts = task.render(restricted, record.lang, rng, **opts)
     if rv.task == "re":  # a negative sentence answers "no relation": kept, capped by the mix
         for i in insts:
-            i.meta["negative"] = not task.parse(i.target, i.lang).value
+            i.meta["negative"] = i.target == task.NO_RELATION[i.lang]
     if rv.mix is not None:
         return [_row(i, record, use="train", eval_set=None, category=rv.mix.category, stage=rv.mix.stage)
                 for i in insts]  # fmt: skip
