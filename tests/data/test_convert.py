@@ -340,3 +340,21 @@ def test_blurb_hoc_split_lists_become_one_id_per_line(tmp_path, shared_samples):
     _write(index / "dev_pmid.tsv", f"{pmids[0]}.txt,{pmids[0]}.txt\n")
     with pytest.raises(FetchError, match="ids listed twice"):
         run_catalog_steps("hallmarks_of_cancer", folder)
+
+
+def test_anem_documents_go_where_the_release_lists_put_them(tmp_path):
+    root = tmp_path / "an_em" / "AnEM-1.0.4"
+    for doc in ("PMID-1", "PMID-2", "PMC-3", "PMC-4", "PMC-5"):
+        _write(root / "standoff" / f"{doc}.txt", "The liver.\n")
+        _write(root / "standoff" / f"{doc}.ann", "T1\tOrgan 4 9\tliver\n")
+    _write(root / "development" / "train-files.list", "PMID-1\nPMID-2\n")
+    _write(root / "development" / "test-files.list", "PMC-3\n")
+    _write(root / "test" / "test-files.list", "PMC-4\n")  # PMC-5 is in no list: it stays out of every split
+    run_catalog_steps("an_em", tmp_path / "an_em")
+    for split, n in (("train", 2), ("dev", 1), ("test", 1)):
+        tally = read_split(CATALOG.get("an_em"), tmp_path, split)
+        assert (tally.records, tally.quarantined, tally.mentions) == (n, 0, n), split
+    assert (root / "standoff" / "PMC-5.txt").is_file()
+    _write(root / "development" / "train-files.list", "PMID-9\n")
+    with pytest.raises(FetchError, match=r"listed but absent \[.*'PMID-9'\]"):
+        run_catalog_steps("an_em", tmp_path / "an_em")

@@ -54,13 +54,19 @@ def split_documents_by_id(folder: Path, source: str, splits: dict[str, list[str]
     Every document of ``source`` must be listed in exactly one split and every listed id must exist,
     so a changed release fails loudly instead of losing documents.
     """
+    return _move_documents(folder, source, splits, suffixes, require_all=True)
+
+
+def _move_documents(folder: Path, source: str, splits: dict[str, list[str]], suffixes: tuple[str, ...],
+                    require_all: bool) -> list[str]:
     src = folder / source
     stems = {p.stem for p in src.iterdir() if p.suffix in suffixes} if src.is_dir() else set()
     if not stems:
         raise FetchError(f"{source}: no {'/'.join(suffixes)} file under {folder}")
     listed = [str(i) for ids in splits.values() for i in ids]
     twice = sorted({i for i in listed if listed.count(i) > 1})
-    missing, unlisted = sorted(set(listed) - stems), sorted(stems - set(listed))
+    missing = sorted(set(listed) - stems)
+    unlisted = sorted(stems - set(listed)) if require_all else []
     if twice or missing or unlisted:
         raise FetchError(f"{source}: ids in two splits {twice}, listed but absent {missing}, "
                          f"present but in no split {unlisted}")
@@ -98,3 +104,19 @@ def id_list_lines(folder: Path, lists: dict[str, str], strip_suffix: str = ".txt
         target.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
         written.append(out)
     return written
+
+
+@conversion("split_documents_by_list")
+def split_documents_by_list(folder: Path, source: str, lists: dict[str, str],
+                            suffixes: tuple[str, ...] = (".txt", ".ann")) -> list[str]:
+    """Like ``split_documents_by_id``, with the ids read from the release's own list files (one stem per
+    line, e.g. AnEM's ``development/train-files.list``). Documents no list names stay where they are
+    (the release puts them in no split); a listed id without its document is refused."""
+    splits: dict[str, list[str]] = {}
+    for out_dir, pattern in lists.items():
+        matches = sorted(folder.glob(pattern))
+        if len(matches) != 1:
+            raise FetchError(f"{pattern!r} matches {len(matches)} files under {folder} (expected one)")
+        splits[out_dir] = [ln.strip() for ln in matches[0].read_text(encoding="utf-8-sig").splitlines()
+                           if ln.strip()]
+    return _move_documents(folder, source, splits, suffixes, require_all=False)
