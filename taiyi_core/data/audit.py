@@ -14,6 +14,8 @@ up. The data task gathers evidence per view while rendering (``new_view_stats`` 
   its mentions vanish);
 - ``unresolved``: more than ``UNRESOLVED_MAX`` of a view's relations name an argument no entity carries
   (a few occur in real releases: BC5CDR CID pairs whose chemical is never mentioned);
+- ``quarantined``: a view quarantines more than ``QUARANTINE_MAX`` of the records offered to it (CHIP-STS
+  rendering nothing for "no label set" left the stage-1 TP-ss mix empty while every count reconciled);
 - ``sizes``: records read per split differ from the catalog's published sizes by more than
   ``data.options.audit.size_tolerance`` (only where the catalog lists sizes and ``audit.sizes`` is on;
   the demo and the shared samples are cuts, so their presets turn it off and the row says so).
@@ -31,6 +33,7 @@ from taiyi_core.tasks import get_task
 EMPTY_GOLD_MARGIN = 0.25
 OPTIONS_EQUAL_GOLD_MAX = 0.5
 UNRESOLVED_MAX = 0.02
+QUARANTINE_MAX = 0.10
 OPTION_KEYS = {
     "tc": "label_set",
     "sts": "label_set",
@@ -132,6 +135,9 @@ def check_view(st: dict[str, Any]) -> list[str]:
     ):
         problems.append(f"options_from_record: options equal the gold in {st['options_equal_gold']} of "
                         f"{st['instances']} instances")  # fmt: skip
+    if st["records"] and _rate(st["quarantined"], st["records"]) > QUARANTINE_MAX:
+        problems.append(f"quarantined: {st['quarantined']} of {st['records']} records cannot be rendered "
+                        f"in this view, e.g. {sorted(st.get('reasons', {}))[:1]}")  # fmt: skip
     if st.get("unmapped"):
         problems.append(f"unmapped: raw {st['unmapped'][:5]} map to nothing the view shows")
     if st.get("relations") and _rate(st["unresolved"], st["relations"]) > UNRESOLVED_MAX:
@@ -211,6 +217,7 @@ def build(
             "empty_gold_margin": EMPTY_GOLD_MARGIN,
             "options_equal_gold_max": OPTIONS_EQUAL_GOLD_MAX,
             "unresolved_max": UNRESOLVED_MAX,
+            "quarantine_max": QUARANTINE_MAX,
             "size_tolerance": tolerance if sizes else None,
         },
     }

@@ -346,8 +346,20 @@ def test_options_never_depend_on_the_record(cdr):
     ("dataset", "eval_set", "raw"),
     [
         ("ncbi_disease", "ncbi_disease", {"SpecificDisease", "DiseaseClass", "Modifier", "CompositeMention"}),
-        ("chemdner", "chemdner", {"ABBREVIATION", "FAMILY", "FORMULA", "IDENTIFIER", "MULTIPLE", "SYSTEMATIC",
-                                  "TRIVIAL", "NO CLASS"}),  # fmt: skip
+        (
+            "chemdner",
+            "chemdner",
+            {
+                "ABBREVIATION",
+                "FAMILY",
+                "FORMULA",
+                "IDENTIFIER",
+                "MULTIPLE",
+                "SYSTEMATIC",
+                "TRIVIAL",
+                "NO CLASS",
+            },
+        ),  # fmt: skip
     ],
 )
 def test_many_to_one_maps_keep_every_source_type(dataset, eval_set, raw):
@@ -370,3 +382,19 @@ def test_many_to_one_maps_keep_every_source_type(dataset, eval_set, raw):
     [row] = rnd.render_view(rec, v, rv, seed=0)
     [(shown, mentions)] = get_task("ner").parse(row["target"], "en").value.items()
     assert len(mentions) == len(raw) and row["meta"]["types"] == [shown]
+
+
+def test_rule_quarantined_goes_red_when_a_view_renders_nothing(shared_samples_module):
+    """CHIP-STS before: no label set reached the renderer, every record quarantined, counts reconciled."""
+    recs = _records(shared_samples_module, "chip_sts", "train",
+                    [shared_samples_module / "chip_sts" / "CHIP-STS_dev.first300.json"])  # fmt: skip
+    v = load_views()["chip_sts"]
+    planted = rnd.RenderView("train:sts", "sts", "train", {}, mix=v.mix[0])  # neither catalog nor inventory
+    st = _stats("chip_sts", "train", recs, planted)
+    assert st["quarantined"] == len(recs) == 300
+    assert any(p.startswith("quarantined: 300 of 300") for p in audit.check_view(st)), audit.check_view(st)
+    inventory = Inventory()
+    for r in recs:
+        inventory.add(r)
+    fixed = _stats("chip_sts", "train", recs, rnd.train_view(v, v.mix[0], inventory))
+    assert fixed["quarantined"] == 0 and audit.check_view(fixed) == []
