@@ -189,7 +189,9 @@ def test_bc2gm_bad_lines_and_orphans(tmp_path):
 
 
 def test_chemdner_evaluation_keeps_only_the_annotated_abstracts(tmp_path):
-    abstracts = _write(tmp_path, "evaluation.abstracts.txt", [f"22\t{TITLE}\t{ABSTRACT}", "23\tBackground.\tText."])
+    abstracts = _write(
+        tmp_path, "evaluation.abstracts.txt", [f"22\t{TITLE}\t{ABSTRACT}", "23\tBackground.\tText."]
+    )
     annotations = _write(tmp_path, "evaluation.annotations.txt", ["22\tT\t0\t7\tAspirin\tTRIVIAL"])
     labels = _write(tmp_path, "chemdner_abs_test_pmid_label.txt", ["22\tY", "23\tN", "24\tmaybe"])
     records, (bad,) = read_all("biocreative_tsv", [abstracts, annotations, labels], {"layout": "chemdner"})
