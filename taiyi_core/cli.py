@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from taiyi_core.catalog.commands import app as catalog_app
-from taiyi_core.config import ConfigError, load_preset, load_profile
+from taiyi_core.config import ConfigError, load_profile
 from taiyi_core.data.commands import app as data_app
 from taiyi_core.evaluate.commands import app as eval_app
 from taiyi_core.hub import silence_kernel_probe
+from taiyi_core.messages import print_error
 from taiyi_core.rundir import RunDir, list_runs
 from taiyi_core.status.cli import status as status_command
 from taiyi_core.train import commands as train_commands
@@ -41,13 +42,14 @@ silence_kernel_probe()  # in-process steps import bitsandbytes too (taiyi_core/h
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(err, message)
     return typer.Exit(code)
 
 
 RUN = typer.Option("default", "--run", "-r", help="run name: outputs go to runs/<run>/")
 PRESET = typer.Option("demo", "--preset", help="preset name in jobs/ or a YAML path")
 PROFILE = typer.Option("local", "--profile", help="cluster profile in slurm/profiles/ or a YAML path")
+OVERRIDES = typer.Argument(None, help="preset overrides key.path=value, e.g. train.lr=1e-4 eval.limit=20")
 
 
 @app.command()
@@ -58,22 +60,32 @@ def submit(
     profile: str = PROFILE,
     no_wait: bool = typer.Option(False, "--no-wait", help="local profile: return without waiting"),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="show what would be queued; queue nothing"),
+    overrides: list[str] = OVERRIDES,
 ) -> None:
-    """Submit a step group through the profile's executor (SLURM jobs are chained with afterok)."""
+    """Submit a step group through the profile's executor (SLURM jobs are chained with afterok).
+
+    Nothing is written (run folder, frozen preset, manifest) unless every step passes the checks
+    that ``--dry-run`` shows."""
     from taiyi_core.launch import JobFailed, Launcher, StepNotBuilt, load_pipeline
 
     try:
         prof = load_profile(profile)
-        preset_path = _preset_path(preset)
-        launcher = Launcher(RunDir.named(run), prof, preset_path, dry_run=dry_run)
+        launcher = Launcher(RunDir.named(run), prof, preset, dry_run=dry_run, overrides=overrides or ())
         pipeline = load_pipeline()
         names = pipeline.group(group)
         console.print(
             f"run [bold]{run}[/] · preset {preset} · profile {prof.name} ({prof.executor}) · "
-            f"steps: {' -> '.join(names)}"
+            f"steps: {' -> '.join(names)}",
+            highlight=False,
         )
         if dry_run:
-            _print_plan(launcher.plan(group, pipeline))
+            rows = launcher.plan(group, pipeline)
+            _print_plan(rows)
+            problems = [p for row in rows for p in row["problems"]]
+            if problems:
+                for problem in problems:
+                    print_error(err, problem)
+                raise typer.Exit(3 if any(not r["built"] for r in rows) else 2)
             return
         submitted = launcher.submit_group(group, pipeline, wait_locally=not no_wait)
     except StepNotBuilt as exc:
@@ -113,13 +125,9 @@ def _print_plan(rows: list[dict]) -> None:
 
 
 def _preset_path(preset: str) -> Path:
-    from taiyi_core.config import PRESETS_DIR, REPO_ROOT
+    from taiyi_core.config import preset_path
 
-    candidate = Path(preset)
-    if candidate.suffix in {".yaml", ".yml"}:
-        return candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate
-    load_preset(preset)  # raises the "unknown preset" error with suggestions
-    return PRESETS_DIR / f"{preset}.yaml"
+    return preset_path(preset)  # a file from the working directory, or a shipped name
 
 
 @app.command()
@@ -283,10 +291,7 @@ def _prepare_demo_model(launcher) -> None:
     preset = launcher.preset
     if preset is None:
         return
-    from taiyi_core.config import REPO_ROOT
-
-    target = Path(preset.model.name_or_path)
-    target = target if target.is_absolute() else REPO_ROOT / target
+    target = Path(preset.model.name_or_path).resolve()  # relative: from the working directory
     if target.exists() or not str(preset.model.name_or_path).startswith("runs/.models/"):
         return
     try:
@@ -350,7 +355,7 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:  # a sub-command's config problem: one line, no traceback
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(err, str(exc))
         sys.exit(2)
 
 

@@ -1,7 +1,11 @@
 """Presets (jobs/*.yaml) and cluster profiles (slurm/profiles/*.yaml), validated on load.
 
 Every error names the file, the key path and what was expected, in one line, so a typo in a
-2-day training preset fails at submission time rather than on the GPU node.
+2-day training preset fails at submission time rather than on the GPU node. A preset's sections
+are typed: ``train:`` (taiyi_core.train.config.TrainSettings), ``eval:``
+(taiyi_core.evaluate.config.EvalSettings), ``data.options`` (taiyi_core.data.options.DataOptions)
+and ``resources:``. How a preset file becomes a Preset (``base:``, ``key=value`` overrides,
+relative paths) is taiyi_core.preset_file.
 """
 
 from __future__ import annotations
@@ -9,25 +13,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import types
-import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
+
+from taiyi_core.data.options import DataOptions
+from taiyi_core.evaluate.config import EvalSettings
+from taiyi_core.train.config import TrainSettings
+from taiyi_core.validation import ConfigError, Strict, _explain, read_yaml, validate
+
+__all__ = ["ConfigError", "Strict", "_explain", "read_yaml", "validate"]  # re-exported for older imports
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PRESETS_DIR = REPO_ROOT / "jobs"
 PROFILES_DIR = REPO_ROOT / "slurm" / "profiles"
-
-
-class ConfigError(Exception):
-    """A configuration problem, phrased for the user (file, key, what was expected)."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --------------------------------------------------------------------------- resources
@@ -69,11 +70,13 @@ class ModelSpec(Strict):
 
 
 class DataSettings(Strict):
-    raw_dir: str = "data/raw"  # relative to the repo root, or absolute
+    raw_dir: str = "data/raw"  # relative to the working directory (preset_file.py), or absolute
     datasets: list[str] | Literal["all"] = "all"
     seed: int = 42
     tokenizer: str | None = None  # for the report's token counts; defaults to the model's
-    options: dict[str, Any] = Field(default_factory=dict)  # curation knobs; validated by the data step
+    options: DataOptions = Field(default_factory=DataOptions)  # curation knobs (data/options.py)
+    # folders of user catalog entries (*.yaml, the catalog's schema), besides $TAIYI_CATALOG_PATH
+    catalog: list[str] = Field(default_factory=list)
 
 
 class Preset(Strict):
@@ -81,10 +84,8 @@ class Preset(Strict):
     description: str = ""
     model: ModelSpec
     data: DataSettings = Field(default_factory=DataSettings)
-    # Stage, evaluation and ablation sections are validated by their own steps' models
-    # (taiyi_core.train.config, taiyi_core.evaluate.config) when those steps run.
-    train: dict[str, Any] = Field(default_factory=dict)
-    eval: dict[str, Any] = Field(default_factory=dict)
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     resources: dict[str, Resources] = Field(default_factory=dict)
 
     def resources_for(self, step: str) -> Resources:
@@ -126,94 +127,55 @@ class Profile(Strict):
 # --------------------------------------------------------------------------- loading
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
-def _descend(annotation: Any, part: Any) -> Any:
-    """The type found under ``part`` (a field name, dict key or list index) of ``annotation``."""
-    origin = typing.get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = annotation.model_fields.get(part) if isinstance(part, str) else None
-        return field.annotation if field is not None else None
-    if origin is dict:
-        return typing.get_args(annotation)[1]
-    if origin is list:
-        return typing.get_args(annotation)[0]
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _descend(arg, part)
-            if found is not None:
-                return found
-    return None
-
-
-def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
-    key = _format_loc(err["loc"])
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        parent: Any = model
-        for part in err["loc"][:-1]:
-            parent = _descend(parent, part)
-        allowed = (
-            sorted(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
-        )
-        hint = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
-        msg = f"unknown key {key!r}"
-        if hint:
-            msg += f" (did you mean {hint[0]!r}?)"
-        if allowed:
-            msg += f"; allowed: {', '.join(allowed)}"
-        return msg
-    if kind == "missing":
-        return f"missing required key {key!r}"
-    got = err.get("input")
-    shown = json.dumps(got, default=str) if not isinstance(got, dict) else "a mapping"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"key {key!r}: {err['msg'].lower()} (got {shown})"
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
-
-
-def validate(model: type[BaseModel], data: dict[str, Any], path: Path | str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        more = len(exc.errors()) - 1
-        suffix = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{path}: {_explain(first, model)}{suffix}") from None
-
-
-def _resolve(name_or_path: str, folder: Path, kind: str) -> Path:
-    candidate = Path(name_or_path)
+def _resolve(name_or_path: str, folder: Path, kind: str, relative_to: Path | None = None) -> Path:
+    """A YAML path (relative to ``relative_to``, default the working directory) or a shipped name."""
+    candidate = Path(name_or_path).expanduser()
     if candidate.suffix in {".yaml", ".yml"} or "/" in name_or_path:
-        return candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate
+        path = candidate if candidate.is_absolute() else (relative_to or Path.cwd()) / candidate
+        if not path.is_file():
+            raise ConfigError(f"{path}: {kind} file not found")
+        return path
     path = folder / f"{name_or_path}.yaml"
     if not path.exists():
-        known = sorted(p.stem for p in folder.glob("*.yaml"))
+        known = sorted(p.stem for p in folder.glob("*.yaml") if p.name != "pipeline.yaml")
         hint = difflib.get_close_matches(name_or_path, known, n=1)
         extra = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise ConfigError(f"unknown {kind} {name_or_path!r}{extra}; known: {', '.join(known)}")
     return path
 
 
-def load_preset(name_or_path: str | Path) -> Preset:
-    path = _resolve(str(name_or_path), PRESETS_DIR, "preset")
-    return validate(Preset, read_yaml(path), path)
+def preset_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """The file of a preset given by name (jobs/<name>.yaml) or path (from ``relative_to`` or cwd)."""
+    return _resolve(str(name_or_path), PRESETS_DIR, "preset", relative_to)
+
+
+def load_preset(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Preset:
+    """The preset: its ``base:`` chain merged, ``key.path=value`` overrides applied, paths made
+    absolute, every section validated; a problem is one ConfigError line naming file and key."""
+    from taiyi_core.preset_file import resolved_data
+
+    path = preset_path(name_or_path)
+    data = resolved_data(path, overrides)
+    where = f"{path} (with {' '.join(overrides)})" if overrides else path
+    preset = validate(Preset, data, where)
+    _use_catalog_dirs(preset, path)
+    return preset
+
+
+def _use_catalog_dirs(preset: Preset, path: Path) -> None:
+    """A preset's ``data.catalog`` folders join ``$TAIYI_CATALOG_PATH`` in the process that loads it
+    (and so in its jobs, which load the frozen preset): every catalog lookup then sees them."""
+    import os
+
+    from taiyi_core.catalog import CATALOG_PATH_ENV
+
+    for folder in preset.data.catalog:
+        if not Path(folder).is_dir():
+            raise ConfigError(f"{path}: key 'data.catalog': {folder} is not a folder")
+    current = [p for p in os.environ.get(CATALOG_PATH_ENV, "").split(os.pathsep) if p]
+    added = [f for f in preset.data.catalog if f not in current]
+    if added:
+        os.environ[CATALOG_PATH_ENV] = os.pathsep.join([*current, *added])
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

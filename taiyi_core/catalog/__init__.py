@@ -412,7 +412,9 @@ def load_catalog(paths: Sequence[Path | str] | None = None) -> Catalog:
     ``*.yaml`` in the folders of ``$TAIYI_CATALOG_PATH``, same schema and checks; a name defined
     twice is an error naming both files)."""
     if paths is None:
-        return _default_catalog(os.environ.get(CATALOG_PATH_ENV, ""))
+        files = tuple(CATALOG_DIR / f for f in DEFAULT_FILES)
+        files += user_catalog_files(os.environ.get(CATALOG_PATH_ENV, ""))
+        return _cached_load(files, tuple(f.stat().st_mtime_ns for f in files))  # re-read a changed file
     return _load(tuple(Path(p) for p in paths))
 
 
@@ -427,8 +429,8 @@ def user_catalog_files(search_path: str) -> tuple[Path, ...]:
 
 
 @functools.cache
-def _default_catalog(search_path: str = "") -> Catalog:
-    return _load(tuple(CATALOG_DIR / f for f in DEFAULT_FILES) + user_catalog_files(search_path))
+def _cached_load(files: tuple[Path, ...], mtimes: tuple[int, ...]) -> Catalog:
+    return _load(files)
 
 
 def _load(paths: tuple[Path, ...]) -> Catalog:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from taiyi_core.catalog import Catalog, CatalogError, Dataset, load_catalog
 from taiyi_core.catalog.rawcheck import DatasetCheck, check_dataset, download_hint
+from taiyi_core.messages import print_error
 
 app = typer.Typer(help="The dataset catalog: list, show, and check raw files.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -30,7 +31,7 @@ JSON_OPT = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(Console(stderr=True), message)
     return typer.Exit(code)
 
 

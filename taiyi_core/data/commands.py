@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
-from taiyi_core.config import ConfigError, load_preset
+from taiyi_core.config import ConfigError
 from taiyi_core.fetch import commands as fetch_commands
+from taiyi_core.messages import print_error
 from taiyi_core.rundir import RunDir
 
 app = typer.Typer(
@@ -33,27 +33,41 @@ def _run_dir(run: str) -> RunDir:
 @app.command()
 def prepare(
     run: Annotated[str, typer.Option(help="run name (under $TAIYI_RUNS) or folder")],
-    preset: Annotated[str, typer.Option(help="preset name or YAML path")] = "demo",
+    preset: Annotated[
+        str | None, typer.Option(help="preset name or YAML path (default: the run's frozen one, else demo)")
+    ] = None,
     datasets: Annotated[
         str | None, typer.Option(help="comma-separated dataset names (default: the preset's)")
     ] = None,
     force: Annotated[bool, typer.Option(help="redo datasets even when their inputs are unchanged")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="preset overrides key.path=value (kept in the frozen preset)")
+    ] = None,
 ) -> None:
-    """Prepare every selected dataset, then curate, in this process (no scheduler)."""
+    """Prepare every selected dataset, then curate, in this process (no scheduler).
+
+    The run's first step of any kind freezes its preset (runs/<run>/preset.yaml); later steps, in
+    process or on the cluster, use that one."""
+    from taiyi_core import lifecycle
     from taiyi_core.data import jobs
     from taiyi_core.data.report import render_table
 
     try:
-        p = load_preset(preset)
-        if datasets:
+        rd = _run_dir(run)
+        if preset is None and not rd.preset.is_file():
+            preset = "demo"
+        resolved = lifecycle.resolve(rd, preset, overrides or ())
+        p = resolved.preset
+        if not Path(p.data.raw_dir).is_dir():
+            raise ConfigError(f"{resolved.file}: key 'data.raw_dir': folder {p.data.raw_dir} not found")
+        if datasets:  # this invocation's selection, not part of the run's recipe
             p = p.model_copy(update={"data": p.data.model_copy(update={"datasets": datasets.split(",")})})
         items = jobs.datasets_to_prepare(p)
-        rd = _run_dir(run)
     except (ConfigError, ValueError) as exc:
-        console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        print_error(console, str(exc))
         raise typer.Exit(2) from None
-    rd.ensure()
+    lifecycle.freeze(rd, resolved)
     interactive = sys.stderr.isatty() and not json_out
     with Progress(
         TextColumn("{task.description}"),
@@ -73,7 +87,7 @@ def prepare(
             try:
                 result = jobs.prepare_dataset(rd, p, item, force=force, progress=advance)
             except (ValueError, OSError) as exc:
-                console.print(f"[red]error:[/] {exc}")
+                print_error(console, str(exc))
                 raise typer.Exit(1) from None
             bar.remove_task(records)
             bar.advance(task)
@@ -103,7 +117,7 @@ def report(
 
     path = _run_dir(run).data / "report.json"
     if not path.is_file():
-        console.print(f"[red]error:[/] {path} not found (run `taiyi data prepare --run {run}` first)")
+        print_error(console, f"{path} not found (run `taiyi data prepare --run {run}` first)")
         raise typer.Exit(1)
     data = json.loads(path.read_text(encoding="utf-8"))
     if json_out:
@@ -126,6 +140,6 @@ def export(
     try:
         n = export_sft(_run_dir(run).sft(stage), out)
     except FileNotFoundError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        print_error(console, str(exc))
         raise typer.Exit(1) from None
     console.print(f"wrote {n} conversations to {out}")

@@ -7,11 +7,14 @@ the non-dialogue tasks, decomposition of extraction requests) and are stated cho
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
-from taiyi_core.config import ConfigError, Preset, _explain
+from taiyi_core.validation import ConfigError, _explain
+
+if TYPE_CHECKING:  # Preset holds DataOptions: importing it here at runtime would be a cycle
+    from taiyi_core.config import Preset
 
 # Taiyi stage 1 = IE + TC + text pairs + MT + title generation + "other" (report, DAC, Text2DT).
 NON_DIALOGUE_TASKS = ("ner", "re", "ee", "norm", "tc", "sts", "mt", "t2t", "report", "t2s")
@@ -54,7 +57,7 @@ class StageOptions(_Strict):
 class DataOptions(_Strict):
     """Curation and rendering knobs of the data and curate steps."""
 
-    shards: dict[str, int] = Field(default_factory=dict)  # dataset -> number of array tasks
+    shards: dict[str, PositiveInt] = Field(default_factory=dict)  # dataset -> number of array tasks
     decompose_fraction: float = Field(0.1, ge=0, le=1)  # training records rendered one request per type
     caps: dict[str, int] = Field(default_factory=dict)  # dataset or dataset:task -> cap (overrides catalog)
     default_cap: int | None = Field(None, ge=1)  # cap for mix entries that have none in the catalog

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from taiyi_core.config import ConfigError, ModelSpec, Preset, load_preset
 from taiyi_core.evaluate.io import EvalDataError
+from taiyi_core.messages import print_error
 from taiyi_core.rundir import RunDir, safe_name
 from taiyi_core.tasks.definitions import DEFINITIONS
 
@@ -23,7 +24,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(err, message)
     return typer.Exit(2)
 
 
@@ -41,11 +42,10 @@ def _run_dir(value: str) -> RunDir:
 
 
 def _preset(run: RunDir, preset: str | None) -> Preset:
-    if preset:
-        return load_preset(preset)
-    if run.preset.is_file():
-        return load_preset(run.preset)
-    raise ConfigError(f"{run.preset} not found: pass --preset (the run has no frozen preset)")
+    """The run's frozen preset, or ``preset`` frozen now (taiyi_core/lifecycle.py)."""
+    from taiyi_core import lifecycle
+
+    return lifecycle.step_preset(run, preset)
 
 
 def _datasets(run: RunDir, value: str | None, default: list[str]) -> list[str]:

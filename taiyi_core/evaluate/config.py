@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from taiyi_core.config import Preset, Strict, validate
+from taiyi_core.validation import Strict, validate
+
+if TYPE_CHECKING:  # Preset holds an EvalSettings: importing it here at runtime would be a cycle
+    from taiyi_core.config import Preset
 from taiyi_core.evaluate.reference import main_rows
 
 # The paper's 13 test sets (taiyi_recipe.md §7.1) plus the BioRED zero-shot NER set (§7.5).

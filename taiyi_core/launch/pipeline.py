@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,16 +10,15 @@ from typing import Any
 import submitit
 from pydantic import Field
 
+from taiyi_core import lifecycle
 from taiyi_core.config import (
     PRESETS_DIR,
-    REPO_ROOT,
     ConfigError,
     Preset,
     Profile,
     Resources,
     Strict,
     config_hash,
-    load_preset,
     read_yaml,
     validate,
 )
@@ -100,37 +98,45 @@ def wait(submitted: Sequence[Submitted]) -> list[Any]:
     return results
 
 
+RAW_DATA_STEPS = frozenset({"data"})  # steps that read data.raw_dir
+
+
 class Launcher:
     """Submits steps of one run under one profile and records every submission."""
 
-    def __init__(self, run: RunDir, profile: Profile, preset_path: Path | None = None, dry_run: bool = False):
-        """``dry_run``: touch nothing on disk (no run folder, frozen preset or manifest)."""
-        self.run = run if dry_run else run.ensure()
+    def __init__(
+        self,
+        run: RunDir,
+        profile: Profile,
+        preset_path: Path | str | None = None,
+        dry_run: bool = False,
+        overrides: Sequence[str] = (),
+    ):
+        """Nothing is written here: the run folder, its frozen preset and its manifest appear with
+        the first submission (so a refused or dry-run submission changes nothing on disk).
+        ``preset_path``: a preset name or file; None reuses the run's frozen preset if it has one."""
+        self.run = run
         self.profile = profile
+        self.dry_run = dry_run
         self.manifest = Manifest(run.manifest)
-        if dry_run:
-            self.preset_path = Path(preset_path) if preset_path else None
-        else:
-            self.preset_path = self._freeze_preset(preset_path) if preset_path else None
-        self.preset: Preset | None = load_preset(self.preset_path) if self.preset_path else None
-        if not dry_run:
-            self.manifest.init(run.name, str(preset_path) if preset_path else None, profile.name)
+        self._preset = (
+            lifecycle.resolve(run, preset_path, overrides)
+            if preset_path is not None or overrides or run.preset.is_file()
+            else None
+        )
+        self.preset: Preset | None = self._preset.preset if self._preset else None
+        self.preset_path: Path | None = run.preset if self._preset else None  # what jobs read
+        self._source = str(preset_path) if preset_path is not None else None
         self.commit = git_commit()
 
-    def _freeze_preset(self, preset_path: Path) -> Path:
-        """Copy the preset into the run once; later submissions must use the same one."""
-        frozen = self.run.preset
-        text = Path(preset_path).read_text(encoding="utf-8")
-        if frozen.exists():
-            if frozen.read_text(encoding="utf-8") != text:
-                raise ConfigError(
-                    f"run {self.run.name!r} was started with a different preset ({frozen}); "
-                    f"use a new RUN name, or delete {self.run.root} to start over"
-                )
-        else:
-            load_preset(preset_path)  # validate before freezing
-            shutil.copyfile(preset_path, frozen)
-        return frozen
+    def _materialise(self) -> None:
+        """The run folder, frozen preset and manifest, written just before the first job is queued."""
+        if self.dry_run:
+            raise ConfigError("a dry-run launcher queues nothing")
+        self.run.ensure()
+        if self._preset is not None:
+            lifecycle.freeze(self.run, self._preset)
+        self.manifest.init(self.run.name, self._source, self.profile.name)
 
     # ------------------------------------------------------------------ low level
 
@@ -147,7 +153,7 @@ class Launcher:
         data_dir = None
         if self.preset is not None:
             raw = Path(self.preset.data.raw_dir).expanduser()
-            raw = raw if raw.is_absolute() else REPO_ROOT / raw
+            raw = raw.resolve()  # the preset loader made it absolute (from the working directory)
             data_dir = raw if raw.is_dir() else None
         return python_for_profile(self.profile, self.run, data_dir=data_dir)
 
@@ -208,6 +214,7 @@ class Launcher:
     ) -> list[Submitted]:
         """Submit one job per call: a single job, or a job array when there are several calls."""
         res = resources or self.resources(step)
+        self._materialise()
         executor = self._executor(step, res, depends_on)
         if len(calls) == 1:
             jobs = [executor.submit(calls[0])]
@@ -250,7 +257,7 @@ class Launcher:
     # ------------------------------------------------------------------ pipeline steps
 
     def step_calls(self, name: str, spec: StepSpec) -> tuple[list[StepCall], list[str | None]]:
-        if self.preset_path is None:
+        if self.preset_path is None or self.preset is None:
             raise ConfigError(f"step {name!r} needs a preset")
         resolve_entry(spec.entry)  # fail here, not on the cluster, when the step is not built
         if spec.items is None:
@@ -299,13 +306,24 @@ class Launcher:
                 )
         return waiting
 
-    def plan(self, group: str, pipeline: PipelineSpec | None = None) -> list[dict[str, Any]]:
-        """What ``submit_group`` would queue, without queuing anything (for --dry-run)."""
+    def check(self, names: Sequence[str], pipeline: PipelineSpec) -> list[dict[str, Any]]:
+        """One row per step: what it would queue, and the problems that make a submission refuse it.
+
+        ``plan`` shows these rows; ``submit_steps`` refuses before anything is written when any row has
+        a problem, so a plan never lists steps that a submission then refuses.
+        """
         from taiyi_core.launch.executors import slurm_parameters
 
-        pipeline = pipeline or load_pipeline()
         rows = []
-        for name in pipeline.group(group):
+        known = set(pipeline.steps) | set(load_pipeline().steps)  # the shipped steps, and this pipeline's
+        if self._preset is not None:
+            unknown = sorted(set(self._preset.preset.resources) - known)
+            if unknown:
+                raise ConfigError(
+                    f"{self._preset.file}: key 'resources.{unknown[0]}': not a pipeline step; "
+                    f"steps: {', '.join(sorted(known))}"
+                )
+        for name in names:
             spec = pipeline.steps[name]
             res = self.resources(name)
             row: dict[str, Any] = {
@@ -314,18 +332,36 @@ class Launcher:
                 "after": spec.after,
                 "distributed": spec.distributed,
                 "resources": res.model_dump(),
+                "built": True,
+                "items": None,
+                "problems": [],
             }
             try:
                 resolve_entry(spec.entry)
-                items = list(resolve_entry(spec.items)(self.preset)) if spec.items else None
-                row["built"] = True
-                row["items"] = items
+                if spec.items:
+                    if self.preset is None:
+                        raise ConfigError(f"step {name!r} needs a preset")
+                    row["items"] = list(resolve_entry(spec.items)(self.preset))
+                    if not row["items"]:
+                        row["problems"].append(
+                            f"step {name!r}: the preset selects nothing to run ({spec.items})"
+                        )
             except StepNotBuilt as exc:
-                row["built"], row["items"], row["note"] = False, None, str(exc)
+                row["built"], row["note"] = False, str(exc)
+                row["problems"].append(f"step {name!r} is not built yet ({exc})")
+            raw = Path(self.preset.data.raw_dir) if self._preset is not None else None
+            if name in RAW_DATA_STEPS and raw is not None and not raw.is_dir():
+                # the reason the step selects nothing: say that instead
+                row["problems"] = [f"{self._preset.file}: key 'data.raw_dir': folder {raw} not found"]
             if self.profile.executor == "slurm":
                 row["sbatch"] = slurm_parameters(self.profile, res, f"{self.run.name}-{name}")
             rows.append(row)
         return rows
+
+    def plan(self, group: str, pipeline: PipelineSpec | None = None) -> list[dict[str, Any]]:
+        """What ``submit_group`` would queue, without queuing anything (for --dry-run)."""
+        pipeline = pipeline or load_pipeline()
+        return self.check(pipeline.group(group), pipeline)
 
     def submit_group(
         self, group: str, pipeline: PipelineSpec | None = None, wait_locally: bool = True
@@ -338,11 +374,11 @@ class Launcher:
         self, names: list[str], pipeline: PipelineSpec, wait_locally: bool = True
     ) -> dict[str, list[Submitted]]:
         """Submit these steps in order (afterok on SLURM; one after another locally)."""
-        for name in names:  # check every step exists before queuing anything
-            try:
-                resolve_entry(pipeline.steps[name].entry)
-            except StepNotBuilt as exc:
-                raise StepNotBuilt(f"step {name!r} is not built yet ({exc})") from None
+        for row in self.check(names, pipeline):  # the plan's checks, before anything is written
+            if not row["built"]:
+                raise StepNotBuilt(row["problems"][0])
+            if row["problems"]:
+                raise ConfigError(row["problems"][0])
         submitted: dict[str, list[Submitted]] = {}
         for name in names:
             spec = pipeline.steps[name]

@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -188,8 +189,8 @@ def rundir_evidence(sub: Submission) -> RundirEvidence:
     rank0_out = Path(sub.folder) / f"{sub.job_id}_0_log.out"
     head = read_head(rank0_out) if rank0_out.exists() else ""
     start, end = submitit_log_times(head, tails)
-    log_times = [t for p in logs if (t := _mtime(p)) is not None]
-    result_times = [t for p in results if (t := _mtime(p)) is not None]
+    log_times = [m for p in logs if (m := _mtime(p)) is not None]
+    result_times = [m for p in results if (m := _mtime(p)) is not None]
     return RundirEvidence(
         result=verdict,
         traceback=trace,
@@ -305,30 +306,36 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in fh if line.strip())
 
 
-def _eval_limit(run: RunDir) -> int | None:
-    """``eval.limit`` of the run's frozen preset: evaluation covers at most that many rows a set."""
+def _eval_plan(run: RunDir) -> tuple[list[str] | None, int | None]:
+    """``eval.datasets`` and ``eval.limit`` of the run's frozen preset (None, None without one)."""
     try:
         import yaml
 
         preset = yaml.safe_load(run.preset.read_text(encoding="utf-8")) if run.preset.exists() else None
     except (OSError, ValueError, yaml.YAMLError):
-        return None  # the preset is not the status tool's to judge; the commands validate it
-    limit = (preset.get("eval") or {}).get("limit") if isinstance(preset, dict) else None
-    return limit if isinstance(limit, int) and limit > 0 else None
+        return None, None  # the preset is not the status tool's to judge; the commands validate it
+    section = preset.get("eval") if isinstance(preset, dict) else None
+    section = section if isinstance(section, dict) else {}
+    names, limit = section.get("datasets"), section.get("limit")
+    names = [str(n) for n in names] if isinstance(names, list) else None
+    return names, (limit if isinstance(limit, int) and limit > 0 else None)
 
 
 def eval_progress(run: RunDir, errors: list[FileError]) -> list[EvalProgress]:
-    """Per eval set: predictions written of the set's instances (capped at the preset's eval limit)."""
+    """Per eval set the run evaluates (its preset's eval.datasets that curate wrote, and any set with
+    predictions): predictions written of the set's instances, capped at the preset's eval.limit."""
     sets = {p.stem for p in run.eval_data.glob("*.jsonl")} if run.eval_data.is_dir() else set()
     out_root = run.root / "eval"
     started = {p.parent.name for p in out_root.glob("*/predictions.jsonl")} if out_root.is_dir() else set()
-    limit = _eval_limit(run)
+    wanted, limit = _eval_plan(run)
+    if wanted is not None:
+        sets &= set(wanted)
     rows = []
     for name in sorted(sets | started):
         preds = out_root / name / "predictions.jsonl"
-        written = _guard(errors, preds, lambda p=preds: _count_lines(p)) if preds.exists() else 0
+        written = _guard(errors, preds, partial(_count_lines, preds)) if preds.exists() else 0
         src = run.eval_data / f"{name}.jsonl"
-        total = _guard(errors, src, lambda s=src: _count_lines(s)) if src.exists() else None
+        total = _guard(errors, src, partial(_count_lines, src)) if src.exists() else None
         if total is not None and limit is not None:
             total = min(total, limit)
         rows.append(EvalProgress(name, written or 0, total, (out_root / name / "metrics.json").exists()))
@@ -345,7 +352,7 @@ def read_eval(run: RunDir, errors: list[FileError]) -> EvalFacts:
             errors.append(FileError(str(missing), "missing although every prediction is written"))
     metrics = []
     for path in sorted((run.root / "eval").glob("*/metrics.json")):
-        obj = _guard(errors, path, lambda p=path: _read_json(p))
+        obj = _guard(errors, path, partial(_read_json, path))
         if isinstance(obj, dict):
             obj.setdefault("dataset", path.parent.name)
             metrics.append(obj)

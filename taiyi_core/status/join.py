@@ -26,6 +26,7 @@ from taiyi_core.status.model import (
     SacctRow,
     SqueueRow,
     StepStatus,
+    TrainProgress,
 )
 from taiyi_core.status.progress import train_progress
 
@@ -35,6 +36,8 @@ _NO_TIME = ("", "Unknown", "None", "N/A")  # sacct's words for a start/end that 
 
 
 def _mode(facts: Facts) -> tuple[str, str | None]:
+    if not facts.manifest.submissions and not facts.run.manifest.exists():
+        return "in_process", "no manifest: only in-process steps ran; their states come from their outputs"
     if facts.sacct is None:  # no SLURM submissions at all
         return "local", None
     if facts.sacct.ok:
@@ -279,10 +282,11 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
     by_step: dict[str, list[JobStatus]] = defaultdict(list)
     for sub in subs:
         by_step[sub.step].append(_job(sub, facts, mode, sacct, squeue, sub.id in old))
-    order = [s for s in STEP_ORDER if s in by_step] + [s for s in by_step if s not in STEP_ORDER]
-    for name in TRAIN_STEPS:  # training logs without a manifest entry (e.g. a run started by hand)
-        if name not in by_step and TRAIN_STEPS[name] in facts.train:
-            order.append(name)
+    # steps run in-process (taiyi data prepare / train / eval ...) have outputs but no manifest entry
+    on_disk = {name for name in STEP_ORDER if name not in by_step and _has_outputs(name, facts)}
+    order = [s for s in STEP_ORDER if s in by_step or s in on_disk] + [
+        s for s in by_step if s not in STEP_ORDER
+    ]
     steps: list[StepStatus] = []
     for name in order:
         jobs = by_step.get(name, [])
@@ -316,12 +320,13 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
         steps.append(
             StepStatus(
                 name=name,
-                state=step_state(jobs) if jobs else "UNKNOWN",
+                state=step_state(jobs) if jobs else _file_state(name, facts, progress, stall_after_s),
                 counts=dict(counts),
                 jobs=jobs,
                 gpu_hours=_sum(j.gpu_hours for j in jobs),
                 cpu_hours=_sum(j.cpu_hours for j in jobs),
                 progress=progress,
+                in_process=not jobs,
             )
         )
     rows, eval_source = _eval(facts, errors)
@@ -356,6 +361,37 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
         eval_progress=facts.eval.progress,
         errors=errors,
     )
+
+
+def _has_outputs(name: str, facts: Facts) -> bool:
+    run = facts.run
+    if name == "data":
+        return run.unified.is_dir() and any(run.unified.iterdir())
+    if name == "curate":
+        return run.sft(1).exists() or run.sft(2).exists()
+    if name in TRAIN_STEPS:
+        return TRAIN_STEPS[name] in facts.train
+    if name == "eval":
+        return bool(facts.eval.progress) and any(p.written for p in facts.eval.progress)
+    if name == "report":
+        return (run.root / "eval" / "scoreboard.json").exists()
+    return False
+
+
+def _file_state(name: str, facts: Facts, progress: TrainProgress | None, stall_after_s: float) -> str:
+    """The state of a step that ran in-process, from its outputs: COMPLETED when they are whole,
+    RUNNING while its log is fresh, else INCOMPLETE (stopped, killed, or still to be resumed)."""
+    if name in TRAIN_STEPS:
+        if progress is None:
+            return "UNKNOWN"
+        if progress.done:
+            return "COMPLETED"
+        fresh = progress.last_log_age_s is not None and progress.last_log_age_s < stall_after_s
+        return "RUNNING" if fresh else "INCOMPLETE"
+    if name == "eval":
+        started = [p for p in facts.eval.progress if p.written]
+        return "COMPLETED" if started and all(p.scored for p in started) else "INCOMPLETE"
+    return "COMPLETED" if _has_outputs(name, facts) else "UNKNOWN"
 
 
 def _eval(facts: Facts, errors: list[FileError]) -> tuple[list[EvalRow], str | None]:

@@ -156,6 +156,7 @@ class StepStatus:
     gpu_hours: float | None
     cpu_hours: float | None
     progress: TrainProgress | None = None
+    in_process: bool = False  # no job of this step in the manifest: the state comes from its outputs
 
 
 @dataclass
@@ -202,7 +203,7 @@ class RunStatus:
     run: str
     root: str
     generated_at: str
-    mode: str  # slurm | degraded | local | no_slurm
+    mode: str  # slurm | degraded | local | no_slurm | in_process
     message: str | None
     steps: list[StepStatus]
     gpu_hours: float | None

@@ -41,6 +41,7 @@ def to_dict(status: RunStatus) -> dict[str, Any]:
             {
                 "name": step.name,
                 "state": step.state,
+                "in_process": step.in_process,
                 "counts": dict(sorted(step.counts.items())),
                 "gpu_hours": _round(step.gpu_hours),
                 "cpu_hours": _round(step.cpu_hours),

@@ -94,7 +94,7 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
             fmt.hours(step.gpu_hours),
             fmt.hours(step.cpu_hours),
             "",
-            Text(fmt.counts_text(step.counts), style="bold"),
+            Text(fmt.counts_text(step.counts) if step.jobs else "in-process (state from outputs)", "bold"),
         )
         line = _progress_line(step)
         if line is not None:

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from taiyi_core.messages import print_error
+
 app = typer.Typer(help="Two-stage QLoRA training and adapter merging.", no_args_is_help=True)
 model_app = typer.Typer(
     help="Model utilities (tiny offline models; Qwen-7B v1 -> native conversion).", no_args_is_help=True
@@ -55,7 +57,7 @@ def convert(
     try:
         record = convert_qwen_v1(src, dst, overwrite=overwrite)
     except ConvertError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(Console(stderr=True), str(exc))
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False, default=str))
@@ -72,11 +74,24 @@ def convert(
 
 
 def _run_and_preset(run: str, preset: str | None) -> tuple[object, object]:
-    from taiyi_core.config import load_preset
+    """The run and its preset: the frozen one, or ``preset`` frozen now (the run's first step).
+    A configuration problem (a model that is not there included) is one line and exit status 2."""
+    from taiyi_core import lifecycle
+    from taiyi_core.config import ConfigError
+    from taiyi_core.model_check import model_problem
     from taiyi_core.rundir import RunDir
 
-    rd = RunDir.named(run) if "/" not in run else RunDir(Path(run).resolve())
-    return rd, (load_preset(preset) if preset else None)
+    try:
+        rd = RunDir.from_arg(run)
+        resolved = lifecycle.resolve(rd, preset)
+        problem = model_problem(resolved.preset.model, str(resolved.file))
+        if problem:
+            raise ConfigError(problem)
+        lifecycle.freeze(rd, resolved)
+        return rd, resolved.preset
+    except (ConfigError, ValueError) as exc:
+        print_error(Console(stderr=True), str(exc))
+        raise typer.Exit(2) from None
 
 
 # `taiyi train --run R --stage N` trains (what the SLURM job runs); `taiyi train preview` inspects.
@@ -138,7 +153,7 @@ def preview(
     try:
         tokenizer, records = encode_preview(load_preset(preset), data, n)
     except (ConversationError, ValueError) as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(Console(stderr=True), str(exc))
         raise typer.Exit(2) from exc
     if as_json:
         for rec in records:

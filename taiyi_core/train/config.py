@@ -10,11 +10,14 @@ data/sft/stage2 continuing the stage-1 adapter.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from taiyi_core.config import Preset, validate
+from taiyi_core.validation import validate
+
+if TYPE_CHECKING:  # Preset holds a TrainSettings: importing it here at runtime would be a cycle
+    from taiyi_core.config import Preset
 
 # The attention implementations a preset may ask for; packing keeps samples apart with each
 # (packing.PACKING_MODES says how, and a test keeps the two in step).

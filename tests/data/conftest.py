@@ -18,7 +18,7 @@ DEMO_RAW = REPO / "tests" / "fixtures" / "demo_raw"
 def demo_preset(raw_dir: Path | None = None, **options) -> Preset:
     p = load_preset("demo")
     data = p.data.model_copy(
-        update={"raw_dir": str(raw_dir or DEMO_RAW), "options": {**p.data.options, **options}}
+        update={"raw_dir": str(raw_dir or DEMO_RAW), "options": {**p.data.options.model_dump(), **options}}
     )
     return p.model_copy(update={"data": data})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from evalhelpers import ner_rows
 
-from taiyi_core.config import ConfigError, Preset
+from taiyi_core.config import ConfigError, Preset, validate
 from taiyi_core.evaluate.config import PAPER_DATASETS, EvalSettings, eval_settings
 from taiyi_core.evaluate.io import EvalDataError, PredictionStore, read_eval_rows, read_id_text
 from taiyi_core.evaluate.jobs import datasets_to_evaluate
@@ -80,17 +80,18 @@ def test_settings_defaults_and_errors():
     assert s.decoding.mode == "greedy" and s.new_tokens_for("mcqa") == 32 and s.new_tokens_for("qa") == 500
     sampling = EvalSettings(decoding={"mode": "sampling"}).decoding
     assert (sampling.top_p, sampling.temperature, sampling.repetition_penalty) == (0.9, 0.3, 1.0)
-    preset = Preset(
-        name="p", model={"name_or_path": "m"}, eval={"batch_size": 2, "max_new_token": {"ner": 3}}
-    )
-    with pytest.raises(ConfigError, match=r"jobs/p.yaml:eval: unknown key 'max_new_token' \(did you mean"):
-        eval_settings(preset, "jobs/p.yaml")
-    preset = Preset(name="p", model={"name_or_path": "m"}, eval={"decoding": {"mode": "beam"}})
-    with pytest.raises(ConfigError, match=r"decoding.mode"):
-        eval_settings(preset, "jobs/p.yaml")
-    preset = Preset(name="p", model={"name_or_path": "m"}, eval={"datasets": ["hoc", "hoc"]})
+    # the eval: section is typed inside Preset: a preset with a bad one does not load
+    def load(section):
+        return validate(Preset, {"name": "p", "model": {"name_or_path": "m"}, "eval": section}, "jobs/p.yaml")
+
+    with pytest.raises(ConfigError, match=r"jobs/p.yaml: unknown key 'eval.max_new_token' \(did you mean"):
+        load({"batch_size": 2, "max_new_token": {"ner": 3}})
+    with pytest.raises(ConfigError, match=r"eval.decoding.mode"):
+        load({"decoding": {"mode": "beam"}})
     with pytest.raises(ConfigError, match=r"listed twice: hoc"):
-        eval_settings(preset, "x")
+        load({"datasets": ["hoc", "hoc"]})
+    with pytest.raises(ConfigError, match=r"x:eval: key 'batch_size'"):  # command-line overrides, same checks
+        eval_settings(load({}), "x", batch_size=0)
 
 
 def test_array_items_come_from_the_preset():

@@ -20,7 +20,14 @@ def test_help_lists_the_commands():
 
 
 def test_dry_run_shows_the_chain_and_writes_nothing(runs_root):
+    # the plan checks what a submission checks: without raw data the data step would be refused
     out = taiyi("submit", "all", "--profile", "devcluster", "--preset", "taiyi1", "--run", "x", "--dry-run")
+    assert out.returncode == 2 and "key 'data.raw_dir': folder" in out.stderr, out.stderr
+    assert list(runs_root.iterdir()) == []
+    out = taiyi(
+        "submit", "all", "--profile", "devcluster", "--preset", "taiyi1", "--run", "x", "--dry-run",
+        "data.raw_dir=tests/fixtures/demo_raw",
+    )
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     assert "data -> curate -> stage1 -> stage2 -> eval -> report" in text

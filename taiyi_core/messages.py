@@ -1,0 +1,18 @@
+"""One-line error messages for the terminal, printed as plain text.
+
+Messages quote file names, YAML keys and user values; printed as rich markup, ``[...]`` would be
+read as a style and ``:train:`` as an emoji (a preset key became a train emoji). They are Text.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+
+def error_text(message: str) -> Text:
+    return Text.assemble(("error: ", "bold red"), message)
+
+
+def print_error(console: Console, message: str) -> None:
+    console.print(error_text(message), highlight=False, soft_wrap=True)
