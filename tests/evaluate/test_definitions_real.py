@@ -164,6 +164,8 @@ def test_chemdner_brat_mention(tmp_path, shared_samples) -> None:
 def test_bc2gm_alternatives(tmp_path, shared_samples) -> None:
     """BC2GM's ALTGENE boundaries: predicting an alternative instead of the GENE.eval boundary is
     right for the official scorer (alternatives) and wrong for exact offsets (mention)."""
+    if not (shared_samples / "bc2gm").is_dir():
+        pytest.skip(f"sample folder {shared_samples / 'bc2gm'} is absent (added after the first batches)")
     [rows] = bc2gm_set().values()
     genes = (shared_samples / "bc2gm" / "test" / "GENE.first100sent.eval").read_text().splitlines()
     gold = _cli(tmp_path, "ner", rows, planted(rows, "gold"), "alternatives")["definitions"]
