@@ -62,7 +62,7 @@ def compute(rows: list[dict[str, Any]], opts: DedupOptions) -> dict[str, np.ndar
 
 def write(path: Path, rows: list[dict[str, Any]], opts: DedupOptions) -> None:
     """Write the sidecar of one instruction file atomically (numpy ``.npz``, no pickles)."""
-    arrays = compute(rows, opts)
+    arrays: dict[str, Any] = compute(rows, opts)  # Any: numpy's savez stub reads **kwargs as its options
     meta = {**params(opts), "rows": len(rows)}
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         np.savez(fh, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)

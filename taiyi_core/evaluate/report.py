@@ -67,7 +67,7 @@ def _sub(a: float | None, b: float | None) -> float | None:
 
 
 def main_table(metrics: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ref in main_rows():
         m = metrics.get(ref.dataset)
         frac = _fraction(m, ref)
@@ -100,7 +100,7 @@ def main_table(metrics: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]]
             }
         )
     have = [r for r in rows if r["ours"] is not None]
-    avg = {
+    avg: dict[str, Any] = {
         "rule": AVERAGE_RULE,
         "sets_scored": len(have),
         "sets_total": len(rows),
@@ -156,7 +156,7 @@ def comparison_table(
     names = [r.dataset for r in main_rows()] + sorted(
         (set(metrics) | set(other_metrics)) - {r.dataset for r in main_rows()}
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in names:
         a, b = metrics.get(name), other_metrics.get(name)
         if a is None and b is None:

@@ -77,8 +77,9 @@ def score_texts(
     if inputs is not None and all(inputs.get(k) for k in gold):
         ins = [inputs[k] for k in gold]
     refs = None
-    if references is not None and all(references.get(k) is not None for k in gold):
-        refs = [references[k] for k in gold]
+    if references is not None:
+        known = {k: r for k in gold if (r := references.get(k)) is not None}
+        refs = [known[k] for k in gold] if len(known) == len(gold) else None
     result = dict(module.score(golds, preds, ins, **task_opts))
     defs = score_all(task, result, golds, preds, ins, refs)
     if definition is not None and definition not in defs:
@@ -108,7 +109,7 @@ def selected_score(result: Mapping[str, Any]) -> tuple[str, str, float]:
     """(definition, metric key, fraction) of the definition a result was asked for (else its headline)."""
     name = result.get("definition")
     defs = result.get("definitions") or {}
-    if name in defs:
+    if name is not None and name in defs:
         key = main_key(defs[name])
         return name, key, float(defs[name][key])
     key = primary_metric(result)

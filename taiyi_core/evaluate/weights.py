@@ -69,7 +69,7 @@ def _has_tokenizer(folder: Path) -> bool:
 def resolve_weights(spec: ModelSpec, adapter: str, run: RunDir | None) -> Weights:
     base = local_or_hub(spec.name_or_path)
     tokenizer = local_or_hub(spec.tokenizer) if spec.tokenizer else base
-    common = {"trust_remote_code": spec.trust_remote_code, "revision": spec.revision}
+    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code, "revision": spec.revision}
     if adapter == "none":
         return Weights(base, tokenizer, None, "base", **common)
     if adapter in ("stage1", "stage2"):

@@ -93,8 +93,9 @@ def plan_dataset(ds: Dataset, raw_dir: Path, mirrors: dict[str, str]) -> Dataset
                     "checksum": "verified by huggingface_hub (etag / sha256 of each file)"}
         sources.append(f"hub:{hub.repo}@{hub.revision}")
     plan.source = sources[0] + (f" (+{len(sources) - 1} more)" if len(sources) > 1 else "")
-    sizes = [f.size for f in ds.download.files]
-    plan.size = sum(sizes) if sizes and all(s is not None for s in sizes) and hub is None else None  # type: ignore[misc]
+    sizes = [f.size for f in ds.download.files if f.size is not None]
+    known = bool(sizes) and len(sizes) == len(ds.download.files)
+    plan.size = sum(sizes) if known and hub is None else None
     return plan
 
 

@@ -63,13 +63,13 @@ def make_executor(
     if profile.executor == "debug":
         return submitit.DebugExecutor(folder=folder)
     if profile.executor == "local":
-        executor = submitit.LocalExecutor(folder=folder, python=python)
-        executor.update_parameters(
+        local = submitit.LocalExecutor(folder=folder, python=python)
+        local.update_parameters(
             timeout_min=res.timeout_min,
             tasks_per_node=res.tasks_per_node,
             gpus_per_node=res.gpus_per_node,
         )
-        return executor
+        return local
     executor = submitit.SlurmExecutor(folder=folder, python=python, max_num_timeout=10)
     executor.update_parameters(**slurm_parameters(profile, res, job_name))
     return executor

@@ -93,7 +93,9 @@ def check_qwen_v1(config: dict[str, Any], where: str) -> None:
         )
 
 
-def native_config(v1: dict[str, Any], *, eos_id: int, pad_id: int, dtype: str, where: str) -> dict[str, Any]:
+def native_config(
+    v1: dict[str, Any], *, eos_id: int, pad_id: int | None, dtype: str, where: str
+) -> dict[str, Any]:
     """The Qwen2 ``config.json`` for a v1 config; ``where`` names the file in error messages."""
     check_qwen_v1(v1, where)
     unknown = sorted(set(v1) - set(RENAMED) - set(REQUIRED) - set(DROPPED) - HF_BOOKKEEPING)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from taiyi_core.atomic import atomic_path
 from taiyi_core.models.qwen_v1_weights import expected_shapes
@@ -93,7 +94,8 @@ def build_tiny_qwen_v1(
             _save_two_shards(state, tmp, layers=cfg["num_hidden_layers"])
         else:
             raise ValueError(f"weights_format {weights_format!r}: expected safetensors or bin")
-        record = {"kit": str(kit_dir), "base_kit": str(base_kit) if base_kit else None, "seed": seed}
+        base = str(base_kit) if base_kit else None
+        record: dict[str, Any] = {"kit": str(kit_dir), "base_kit": base, "seed": seed}
         record.update(init_std=init_std, sizes={k: cfg[k] for k in TINY_SIZES})
         (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return out_dir

@@ -29,9 +29,9 @@ V1_TOKENIZER_CLASS = "QWenTokenizer"
 
 def _read(name_or_path: str, filename: str, revision: str | None) -> dict[str, Any] | None:
     """A JSON file of a local folder or of the Hub cache; None when not available here."""
-    path: Path | None = Path(name_or_path).expanduser() / filename
-    if not path.is_file():
-        path = None
+    local = Path(name_or_path).expanduser() / filename
+    path: Path | None = local if local.is_file() else None
+    if path is None:
         try:
             from huggingface_hub import try_to_load_from_cache
 

@@ -105,10 +105,10 @@ def eval_summary(rows: list[EvalRow]) -> dict[str, Any]:
     return {
         "datasets": len(rows),
         "matched_to_paper": len(both),
-        "mean_score": mean([r.score for r in both]),  # type: ignore[misc]
-        "mean_taiyi": mean([r.taiyi for r in both]),  # type: ignore[misc]
-        "mean_chatgpt": mean([r.chatgpt for r in both if r.chatgpt is not None]),  # type: ignore[misc]
-        "mean_sota": mean([r.sota for r in both if r.sota is not None]),  # type: ignore[misc]
+        "mean_score": mean([r.score for r in both]),
+        "mean_taiyi": mean([r.taiyi for r in both]),
+        "mean_chatgpt": mean([r.chatgpt for r in both if r.chatgpt is not None]),
+        "mean_sota": mean([r.sota for r in both if r.sota is not None]),
     }
 
 

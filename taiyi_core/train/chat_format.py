@@ -101,6 +101,7 @@ def assistant_char_spans(
     real template seen) or else from the end of the previous turn's content; a template may strip
     the content (Llama-3.1 trims it, Qwen3 lstrips newlines), so the stripped forms are tried too.
     """
+    closers = tuple(t.content for t in tokenizer.added_tokens_decoder.values() if t.special)
     spans: list[tuple[int, int]] = []
     cursor = 0
     for i, msg in enumerate(messages):
@@ -112,17 +113,25 @@ def assistant_char_spans(
             continue
         prompt = _render(tokenizer, messages[:i], generation_prompt=True)
         start = len(prompt) if text.startswith(prompt) and len(prompt) >= cursor else cursor
+        # The earliest occurrence of any rendered form that a special token closes: a form the template
+        # did not render (e.g. untrimmed) may still occur later, inside another turn, unclosed.
+        best: tuple[int, int] | None = None
+        seen = False
         for form in dict.fromkeys((content, content.lstrip("\n"), content.strip())):
             at = text.find(form, start) if form else -1
-            if at >= 0:
-                spans.append((at, at + len(form)))
-                cursor = at + len(form)
-                break
-        else:
+            seen = seen or at >= 0
+            while at >= 0 and not text.startswith(closers, at + len(form)):
+                at = text.find(form, at + 1)
+            if at >= 0 and (best is None or at < best[0]):
+                best = (at, at + len(form))
+        if best is None:
+            what = "is not closed by a special token" if seen else "not found"
             raise ConversationError(
-                f"sample {sample_id}: messages[{i}] (assistant) not found in the text the chat template "
-                f"renders ({content[:40]!r}...); cannot mask its loss"
+                f"sample {sample_id}: messages[{i}] (assistant) {what} in the text the chat template "
+                f"renders ({content[:40]!r}...); cannot mask its loss (the model must learn to stop)"
             )
+        spans.append(best)
+        cursor = best[1]
     return spans
 
 
@@ -173,9 +182,10 @@ def make_encoder(
             raise ValueError(
                 f"conversation_format taiyi1: tokenizer has no token {eod_token!r} (train.eod_token)"
             )
-        return lambda messages, sample_id="?": encode_taiyi1(
-            messages, tokenizer, eod_id, max_length, sample_id
-        )
+        def encode_v1(messages: Sequence[dict[str, Any]], sample_id: str = "?") -> Encoded:
+            return encode_taiyi1(messages, tokenizer, eod_id, max_length, sample_id)
+
+        return encode_v1
     if fmt == "chat_template":
         template = getattr(tokenizer, "chat_template", None)
         if not template:
@@ -187,7 +197,8 @@ def make_encoder(
                 "conversation_format chat_template needs a fast tokenizer (character offsets); "
                 f"{type(tokenizer).__name__} is not one (Qwen-7B v1: `taiyi model convert`, or taiyi1)"
             )
-        return lambda messages, sample_id="?": encode_chat_template(
-            messages, tokenizer, max_length, sample_id
-        )
+        def encode_template(messages: Sequence[dict[str, Any]], sample_id: str = "?") -> Encoded:
+            return encode_chat_template(messages, tokenizer, max_length, sample_id)
+
+        return encode_template
     raise ValueError(f"unknown conversation_format {fmt!r}; expected taiyi1 or chat_template")
