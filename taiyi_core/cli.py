@@ -166,7 +166,9 @@ def resubmit(
 @app.command()
 def doctor(
     profile: str = PROFILE,
-    preset: str = typer.Option(None, "--preset", help="also check what this preset asks for (GPUs)"),
+    preset: str = typer.Option(
+        None, "--preset", help="also check this preset: its sections, model (cache or folder), raw data, GPUs"
+    ),
     submit_probe: bool = typer.Option(False, "--submit", help="also submit a one-second job and wait"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
@@ -177,18 +179,20 @@ def doctor(
         prof = load_profile(profile)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    checks = doc.run_checks(prof, preset)
+    checks = doc.run_checks(prof, preset)  # every check runs; each problem is one row
     if submit_probe:
-        checks.append(doc.submit_probe(prof))
+        checks += doc._guarded("submit probe", lambda: doc.submit_probe(prof))
         if prof.container and prof.executor == "slurm":
-            checks.append(doc.submit_container_test(prof))
+            checks += doc._guarded("container %test", lambda: doc.submit_container_test(prof))
     if as_json:
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
+        from rich.text import Text
+
         colour = {"pass": "green", "fail": "red", "warn": "yellow", "skip": "dim"}
         table = Table("check", "result", "detail", "fix", title=f"taiyi doctor · profile {prof.name}")
-        for c in checks:
-            table.add_row(c.name, f"[{colour[c.status]}]{c.status}[/]", c.detail, c.fix)
+        for c in checks:  # details quote files, keys and tool output: plain text, never markup
+            table.add_row(Text(c.name), Text(c.status, colour[c.status]), Text(c.detail), Text(c.fix))
         console.print(table)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)

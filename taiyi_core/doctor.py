@@ -8,6 +8,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -160,8 +161,7 @@ def check_gpu(profile: Profile, preset_name: str | None) -> Check:
 def check_container(profile: Profile) -> list[Check]:
     if not profile.container:
         return [Check("container", "skip", "profile runs jobs in the host environment (no container: key)")]
-    image = Path(str(profile.container.get("image", ""))).expanduser()
-    image = image if image.is_absolute() else REPO_ROOT / image
+    image = Path(str(profile.container.get("image", ""))).expanduser().resolve()  # from the working directory
     checks = []
     if image.exists():
         checks.append(Check("container image", "pass", str(image)))
@@ -188,12 +188,94 @@ def check_container(profile: Profile) -> list[Check]:
     return checks
 
 
+def check_sbatch_test_only(profile: Profile) -> Check:
+    """``sbatch --test-only`` with the profile's partition, account and qos: SLURM validates them
+    (and says when the job would start) without queuing anything."""
+    s = profile.slurm
+    args = ["sbatch", "--test-only", "--time=1", "--wrap", "true"]
+    for flag, value in (("--partition", s.partition), ("--account", s.account), ("--qos", s.qos)):
+        if value:
+            args.append(f"{flag}={value}")
+    if s.constraint:
+        args.append(f"--constraint={s.constraint}")
+    if shutil.which("sbatch") is None:
+        return Check("sbatch --test-only", "skip", "sbatch not on PATH (see slurm sbatch)")
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Check("sbatch --test-only", "fail", f"{exc}"[:200], "check the SLURM client set-up")
+    text = " ".join((out.stderr or out.stdout).split())
+    what = ", ".join(
+        f"{k}={v}" for k, v in (("partition", s.partition), ("account", s.account), ("qos", s.qos)) if v
+    )
+    if out.returncode == 0:
+        return Check("sbatch --test-only", "pass", f"{what or 'defaults'}: {text}"[:200])
+    return Check(
+        "sbatch --test-only",
+        "fail",
+        f"{what or 'defaults'}: {text}"[:300],
+        f"fix slurm.partition / account / qos in the profile ({profile.name}); sinfo and sacctmgr show yours",
+    )
+
+
+def check_preset(preset_name: str) -> list[Check]:
+    """The preset loads (typed sections), its model is a folder or in the HF cache, its raw data is there."""
+    from taiyi_core.model_check import model_problem
+
+    try:
+        preset = load_preset(preset_name)
+    except ConfigError as exc:
+        return [Check("preset", "fail", str(exc), "fix the key named (README: Presets)")]
+    checks = [Check("preset", "pass", f"{preset.name}: every section valid")]
+    problem = model_problem(preset.model, preset.name)
+    checks.append(
+        Check("model", "fail", problem, "download it into the cache the jobs see (HF_HOME), or fix the path")
+        if problem
+        else Check("model", "pass", preset.model.name_or_path)
+    )
+    raw = Path(preset.data.raw_dir)
+    if not raw.is_dir():
+        checks.append(
+            Check(
+                "raw data", "fail", f"data.raw_dir {raw} not found", "taiyi data fetch, or set data.raw_dir"
+            )
+        )
+        return checks
+    from taiyi_core.data.jobs import datasets_to_prepare
+
+    items = list(datasets_to_prepare(preset))
+    checks.append(
+        Check("raw data", "pass", f"{len(items)} dataset task(s) with files under {raw}")
+        if items
+        else Check(
+            "raw data",
+            "fail",
+            f"none of the preset's datasets has files under {raw}",
+            f"taiyi catalog check --raw-dir {raw} (download instructions per dataset)",
+        )
+    )
+    return checks
+
+
+def _guarded(name: str, check: Callable[[], Check | list[Check]]) -> list[Check]:
+    """A check that raises is a failed check naming the exception: doctor reports every problem."""
+    try:
+        out = check()
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong is the finding
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return [Check(name, "fail", f"{type(exc).__name__}: {first}"[:300], "see the message")]
+    return out if isinstance(out, list) else [out]
+
+
 def run_checks(profile: Profile, preset_name: str | None = None) -> list[Check]:
-    checks = [check_python(), *check_packages()]
+    checks = _guarded("python", check_python) + _guarded("packages", check_packages)
     if profile.executor == "slurm":
-        checks += check_slurm(profile)
-    checks.append(check_gpu(profile, preset_name))
-    checks += check_container(profile)
+        checks += _guarded("slurm", lambda: check_slurm(profile))
+        checks += _guarded("sbatch --test-only", lambda: check_sbatch_test_only(profile))
+    checks += _guarded("gpu", lambda: check_gpu(profile, preset_name))
+    checks += _guarded("container", lambda: check_container(profile))
+    if preset_name:
+        checks += _guarded("preset", lambda: check_preset(preset_name))
     return checks
 
 
@@ -208,13 +290,16 @@ def submit_probe(profile: Profile) -> Check:
 
     with tempfile.TemporaryDirectory(prefix="taiyi-doctor-", dir=REPO_ROOT) as tmp:
         launcher = Launcher(RunDir(Path(tmp) / "doctor"), profile)
-        sub = launcher.submit_function(
-            "doctor", hello, "doctor", resources=Resources(cpus_per_task=1, mem_gb=1, timeout_min=5)
-        )
         try:
+            sub = launcher.submit_function(
+                "doctor", hello, "doctor", resources=Resources(cpus_per_task=1, mem_gb=1, timeout_min=5)
+            )
             result = sub.result()
         except JobFailed as exc:
             return Check("submit probe", "fail", str(exc).splitlines()[0], f"read {exc.log}")
+        except Exception as exc:  # noqa: BLE001 - sbatch refusing the job (bad partition, account) included
+            first = (" ".join(str(exc).split()) or type(exc).__name__)[:300]
+            return Check("submit probe", "fail", first, "fix slurm.partition / account / qos in the profile")
         return Check("submit probe", "pass", f"job {sub.job_id} ran on {result['host']}")
 
 
