@@ -41,8 +41,9 @@ test: setup ## install what tests need and run them (SLURM tests need `make devc
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-lint: setup ## ruff
-	$(BIN)/ruff check taiyi_core tests bench
+lint: setup ## ruff and the type check (mypy; settings in pyproject.toml)
+	$(BIN)/ruff check taiyi_core tests bench containers
+	$(BIN)/mypy
 
 submit-data: setup ## data array (one task per dataset) then curate
 	$(TAIYI) submit data --run $(RUN) --preset $(PRESET) --profile $(PROFILE)

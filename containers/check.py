@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -300,7 +300,7 @@ class _PipUsageError(Exception):
     pass
 
 
-def _refuse(status: int = 0, msg: str | None = None) -> None:
+def _refuse(status: int = 0, msg: str | None = None) -> NoReturn:
     raise _PipUsageError(msg or "")
 
 
