@@ -71,7 +71,8 @@ def test_template_without_generation_markers_is_masked_by_offsets(tok):
 def test_turn_not_closed_by_a_special_token_is_an_error(tok):
     tok2 = AutoTokenizer.from_pretrained(tok.name_or_path)
     tok2.chat_template = "{% for m in messages %}{{ m['role'] + ': ' + m['content'] + '\\n' }}{% endfor %}"
-    with pytest.raises(ConversationError, match="sample s9: assistant turn 1 is not closed by a special token"):
+    closed = r"sample s9: messages\[1\] \(assistant\) is not closed by a special token"
+    with pytest.raises(ConversationError, match=closed):
         make_encoder(tok2, "chat_template", 64)(MULTI, "s9")
 
 

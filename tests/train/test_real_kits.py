@@ -74,7 +74,15 @@ CONVERSATIONS = [
         user("Repeat exactly: aspirin"),
         assistant("aspirin"),
     ],
+    [  # spaces a template may trim (Llama-3.1), and an untrimmed form that occurs in a later turn
+        user("Extract: aspirin and breast"),
+        assistant("aspirin and breast "),
+        user("Why aspirin and breast cancer?"),
+        assistant(" Because both were named. "),
+    ],
 ]
+# How a kit's template renders an assistant content (Llama-3.1 trims it; the Qwen templates keep it).
+RENDERED = {"llama-3.1-8b-instruct": str.strip}
 
 
 @pytest.fixture(scope="module", params=NATIVE_KITS)
@@ -85,8 +93,9 @@ def kit(request):
 
 def expected_runs(tok, kit_name, messages):
     eot = tok.convert_tokens_to_ids(END_OF_TURN[kit_name])
+    rendered = RENDERED.get(kit_name, str)
     return [
-        tok(m["content"], add_special_tokens=False)["input_ids"] + [eot]
+        tok(rendered(m["content"]), add_special_tokens=False)["input_ids"] + [eot]
         for m in messages
         if m["role"] == "assistant"
     ]
@@ -107,8 +116,9 @@ def test_labels_are_exactly_assistant_contents_and_end_of_turn(kit, conv):
     assert trained == expected_runs(tok, name, messages)
     assert all(lab in (IGNORE, tid) for tid, lab in zip(enc.input_ids, enc.labels, strict=True))
     eot = END_OF_TURN[name]
+    rendered = RENDERED.get(name, str)
     assert [tok.decode(ids) for ids in trained] == [
-        m["content"] + eot for m in messages if m["role"] == "assistant"
+        rendered(m["content"]) + eot for m in messages if m["role"] == "assistant"
     ]
 
 
@@ -159,7 +169,7 @@ def test_preview_cli_json_and_text(tmp_path, tiny_kit):  # noqa: F811
 
     result = CliRunner().invoke(app, ["train", "preview", "--preset", str(path), "--data", str(data)])
     assert result.exit_code == 0, result.output
-    assert "3 conversation(s)" in result.stdout and "疾病：糖尿病; 高血压<|im_end|>" in result.stdout
+    assert f"{len(CONVERSATIONS)} conversation(s)" in result.stdout and "疾病：糖尿病; 高血压<|im_end|>" in result.stdout
     text = highlighted(tok, records[0])
     assert [text.plain[s.start : s.end] for s in text.spans if s.style == TRAINED_STYLE] == [
         "chemical: Naloxone; clonidine<|im_end|>",
