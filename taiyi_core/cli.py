@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -312,7 +313,7 @@ def runs_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """Runs under runs/ (or $TAIYI_RUNS), newest first."""
     from taiyi_core.launch import Manifest
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in list_runs():
         data = Manifest(r.manifest).read()
         subs = data.submissions if data else []

@@ -12,6 +12,7 @@ import difflib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def _descend(annotation: Any, part: Any) -> Any:
     return None
 
 
-def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
+def _explain(err: Mapping[str, Any], model: type[BaseModel]) -> str:
     key = _format_loc(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -89,7 +90,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(model: type[BaseModel], data: dict[str, Any], path: Path | str) -> Any:
+def validate(model: type[BaseModel], data: Any, path: Path | str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from taiyi_core.config import ConfigError
 from taiyi_core.fetch import commands as fetch_commands
@@ -81,7 +81,7 @@ def prepare(
         for item in items:
             records = bar.add_task(f"  {item}", total=None)
 
-            def advance(n: int, bar_id: int = records) -> None:
+            def advance(n: int, bar_id: TaskID = records) -> None:
                 bar.advance(bar_id, n)
 
             try:

@@ -7,7 +7,7 @@ the non-dialogue tasks, decomposition of extraction requests) and are stated cho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
@@ -86,7 +86,7 @@ class DataOptions(_Strict):
 
 def data_options(preset: Preset) -> DataOptions:
     """``preset.data.options`` as DataOptions; a bad key raises ConfigError naming it."""
-    raw: dict[str, Any] = preset.data.options or {}
+    raw: object = preset.data.options or {}
     try:
         return DataOptions.model_validate(raw)
     except ValidationError as exc:

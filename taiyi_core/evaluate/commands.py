@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,7 @@ def run_cmd(
                     force=force,
                     settings=settings,
                     on_start=started,
-                    on_batch=lambda k, bar=bar: progress.advance(bar, k),
+                    on_batch=partial(progress.advance, bar),
                     prompting=prompting,
                 )
             except (ConfigError, EvalDataError, ValueError, OSError) as exc:

@@ -175,7 +175,7 @@ class Launcher:
         res: Resources,
         depends_on: Sequence[str],
         chash: str,
-        resubmit_of: list[str | None] | None = None,
+        resubmit_of: Sequence[str | None] | None = None,
     ) -> list[Submission]:
         entries = []
         for i, (job, task) in enumerate(zip(jobs, tasks, strict=True)):
@@ -210,7 +210,7 @@ class Launcher:
         tasks: Sequence[str | None] | None = None,
         resources: Resources | None = None,
         depends_on: Sequence[str] = (),
-        resubmit_of: list[str | None] | None = None,
+        resubmit_of: Sequence[str | None] | None = None,
     ) -> list[Submitted]:
         """Submit one job per call: a single job, or a job array when there are several calls."""
         res = resources or self.resources(step)
@@ -222,7 +222,7 @@ class Launcher:
             with executor.batch():
                 jobs = [executor.submit(c) for c in calls]
         chash = config_hash(self.preset or {}, self.profile, {"step": step})
-        task_names = list(tasks) if tasks is not None else [None] * len(jobs)
+        task_names: list[str | None] = list(tasks) if tasks is not None else [None] * len(jobs)
         records = self._record(step, jobs, task_names, res, depends_on, chash, resubmit_of)
         return [Submitted(step, j, r) for j, r in zip(jobs, records, strict=True)]
 
@@ -349,10 +349,11 @@ class Launcher:
             except StepNotBuilt as exc:
                 row["built"], row["note"] = False, str(exc)
                 row["problems"].append(f"step {name!r} is not built yet ({exc})")
-            raw = Path(self.preset.data.raw_dir) if self._preset is not None else None
-            if name in RAW_DATA_STEPS and raw is not None and not raw.is_dir():
+            frozen = self._preset
+            raw = Path(frozen.preset.data.raw_dir) if frozen is not None else None
+            if name in RAW_DATA_STEPS and frozen is not None and raw is not None and not raw.is_dir():
                 # the reason the step selects nothing: say that instead
-                row["problems"] = [f"{self._preset.file}: key 'data.raw_dir': folder {raw} not found"]
+                row["problems"] = [f"{frozen.file}: key 'data.raw_dir': folder {raw} not found"]
             if self.profile.executor == "slurm":
                 row["sbatch"] = slurm_parameters(self.profile, res, f"{self.run.name}-{name}")
             rows.append(row)

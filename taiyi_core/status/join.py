@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TypeVar
 
 from taiyi_core.launch.manifest import Submission
@@ -267,14 +268,16 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
     errors = facts.errors
     mode, message = _mode(facts)
     sacct: dict[str, list[SacctRow]] = {}
-    if facts.sacct and facts.sacct.ok:
-        sacct = _shielded(errors, "sacct output", lambda: _index(slurm.parse_sacct(facts.sacct.stdout)), {})
+    sacct_text = facts.sacct.stdout if facts.sacct and facts.sacct.ok else None
+    if sacct_text is not None:
+        sacct = _shielded(errors, "sacct output", lambda: _index(slurm.parse_sacct(sacct_text)), {})
     squeue: dict[str, SqueueRow] = {}
-    if facts.squeue and facts.squeue.ok:
+    squeue_text = facts.squeue.stdout if facts.squeue and facts.squeue.ok else None
+    if squeue_text is not None:
         squeue = _shielded(
             errors,
             "squeue output",
-            lambda: {r.job_id: r for r in slurm.parse_squeue(facts.squeue.stdout)},
+            lambda: {r.job_id: r for r in slurm.parse_squeue(squeue_text)},
             {},
         )
     subs = facts.manifest.submissions
@@ -302,7 +305,8 @@ def build_status(facts: Facts, stall_after_s: float = DEFAULT_STALL_AFTER_S) -> 
             progress = _shielded(
                 errors,
                 str(facts.run.train(stage) / "log.jsonl"),
-                lambda t=t, running=running: train_progress(
+                partial(
+                    train_progress,
                     t.stage,
                     t.rows,
                     t.log_mtime,
@@ -403,12 +407,12 @@ def _eval(facts: Facts, errors: list[FileError]) -> tuple[list[EvalRow], str | N
         )
         if board_rows is not None:
             return board_rows, ev.source
-    good = []
+    good: list[EvalRow] = []
     for m in ev.metrics:
-        row = _shielded(
+        row: list[EvalRow] = _shielded(
             errors,
             str(facts.run.eval(str(m.get("dataset"))) / "metrics.json"),
-            lambda m=m: eval_rows([m]),
+            partial(eval_rows, [m]),
             [],
         )
         good.extend(row)
