@@ -197,7 +197,13 @@ def generate_all(
     if store is not None and store.dropped_partial_line:
         log.warning("%s: dropped a truncated last line (the previous job was killed mid-write)", store.path)
     todo = [r for r in rows if r.id not in done]
-    encoded = [(r, generator.format(r.prompt)) for r in todo]
+    encoded = []
+    cut: set[str] = set()  # ids whose prompt was cut to max_prompt_tokens (kept with each row)
+    for r in todo:
+        before = generator.format.truncated
+        encoded.append((r, generator.format(r.prompt)))
+        if generator.format.truncated > before:
+            cut.add(r.id)
     encoded.sort(key=lambda pair: len(pair[1]), reverse=True)
     for start in range(0, len(encoded), generator.chunk_size):
         chunk = encoded[start : start + generator.chunk_size]
@@ -212,6 +218,7 @@ def generate_all(
                 "target": r.target,
                 "new_tokens": o.new_tokens,
                 "prompt_tokens": len(ids),
+                "prompt_truncated": r.id in cut,
             }
             for (r, ids), o in zip(chunk, outs, strict=True)
         ]

@@ -131,16 +131,25 @@ def evaluate_dataset(
         )
         seconds = time.perf_counter() - t0
         new_tokens = sum(p.get("new_tokens", 0) for k, p in preds.items() if k not in existing)
-        stats.update(
+        stats.update(  # this attempt's speed
             generation_seconds=round(seconds, 3),
-            generated_tokens=new_tokens,
             tokens_per_s=round(new_tokens / seconds, 2) if seconds > 0 else None,
-            prompt_truncated=generator.format.truncated,
         )
+    stats.update(_set_totals(store.load(), {r.id for r in rows}))
     write_json(gen_file, {**generation, **stats})
     _reorder(store, [r.id for r in rows])
     metrics = score_dataset(run, item, limit=settings.limit)
     return {"status": "done", "skipped": False, **metrics}
+
+
+def _set_totals(preds: dict[str, dict[str, Any]], ids: set[str]) -> dict[str, Any]:
+    """Counts over every prediction of the set, whichever attempt wrote it (a resumed evaluation
+    records the same totals as one that was never interrupted)."""
+    rows = [p for k, p in preds.items() if k in ids]
+    return {
+        "generated_tokens": sum(int(p.get("new_tokens") or 0) for p in rows),
+        "prompt_truncated": sum(1 for p in rows if p.get("prompt_truncated")),
+    }
 
 
 def _reorder(store: PredictionStore, order: list[str]) -> None:

@@ -136,7 +136,11 @@ class LogCallback(TrainerCallback):
         if state.is_world_process_zero and self.tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._writer = SummaryWriter(log_dir=str(self.stage_dir / "tensorboard"))
+            # A resumed attempt continues after the checkpoint's step; the killed attempt's event file
+            # still holds the steps it logged after that checkpoint. purge_step makes TensorBoard drop
+            # them (steps up to the checkpoint stay, so the curve is one line without a stale tail).
+            purge = state.global_step + 1 if state.global_step > 0 else None
+            self._writer = SummaryWriter(log_dir=str(self.stage_dir / "tensorboard"), purge_step=purge)
         return control
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001

@@ -148,7 +148,7 @@ def attach_lora(model: Any, settings: TrainSettings, init_adapter: Path | None) 
     from peft import LoraConfig, PeftModel, get_peft_model
 
     if init_adapter is not None:
-        return PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True)
+        return stable_targets(PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True))
     lora = settings.lora
     config = LoraConfig(
         r=lora.r,
@@ -158,7 +158,18 @@ def attach_lora(model: Any, settings: TrainSettings, init_adapter: Path | None) 
         bias="none",
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, config)
+    return stable_targets(get_peft_model(model, config))
+
+
+def stable_targets(model: Any) -> Any:
+    """peft resolves ``all-linear`` to a set of module names and writes it to adapter_config.json in
+    set order, which differs between processes (string hashing): identical trainings then write
+    different configs and the evaluation fingerprint changes. Sorted, the file is the same."""
+    for config in model.peft_config.values():
+        targets = config.target_modules
+        if isinstance(targets, set | list | tuple):
+            config.target_modules = sorted(targets)
+    return model
 
 
 def warmup_steps_for(ratio: float, total_steps: int) -> int:

@@ -135,10 +135,12 @@ def test_stage_adapter_missing_names_folder(tiny_model, tmp_path):
 
 
 def test_resume_after_kill_generates_only_missing(tiny_model, ner_run):
-    preset = make_preset(tiny_model)
+    preset = make_preset(tiny_model, max_prompt_tokens=40)  # some prompts are cut: counted per row
     first = evaluate_dataset(ner_run, preset, "bc5cdr_chem")
     assert first["n"] == 7 and first["missing"] == 0
     out = ner_run.eval("bc5cdr_chem")
+    uninterrupted = json.loads((out / "generation.json").read_text())
+    assert uninterrupted["prompt_truncated"] > 0 and uninterrupted["generated_tokens"] > 0
     lines = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     full = {json.loads(x)["id"]: json.loads(x)["prediction"] for x in lines}
     # Simulate a kill: three rows made it, the fourth was cut mid-write, metrics never written.
@@ -159,6 +161,9 @@ def test_resume_after_kill_generates_only_missing(tiny_model, ner_run):
     assert second["n"] == 7 and second["missing"] == 0 and not second["skipped"]
     gen = json.loads((out / "generation.json").read_text())
     assert gen["resumed_with"] == 3
+    for key in ("generated_tokens", "prompt_truncated"):  # a resumed evaluation keeps every field
+        assert gen[key] == uninterrupted[key], key
+        assert json.loads((out / "metrics.json").read_text())[key] == uninterrupted[key], key
 
 
 def test_finished_set_is_skipped_and_changes_redo(tiny_model, ner_run):
