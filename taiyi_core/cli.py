@@ -17,7 +17,7 @@ from taiyi_core.config import ConfigError, load_profile
 from taiyi_core.data.commands import app as data_app
 from taiyi_core.evaluate.commands import app as eval_app
 from taiyi_core.hub import silence_kernel_probe
-from taiyi_core.messages import print_error
+from taiyi_core.messages import fail, print_error
 from taiyi_core.rundir import RunDir, list_runs
 from taiyi_core.status.cli import status as status_command
 from taiyi_core.train import commands as train_commands
@@ -40,11 +40,6 @@ app.command("status")(status_command)  # same as the taiyi-status console script
 console = Console()
 err = Console(stderr=True)
 silence_kernel_probe()  # in-process steps import bitsandbytes too (taiyi_core/hub.py)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    print_error(err, message)
-    return typer.Exit(code)
 
 
 RUN = typer.Option("default", "--run", "-r", help="run name: outputs go to runs/<run>/")

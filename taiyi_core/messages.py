@@ -6,6 +6,7 @@ read as a style and ``:train:`` as an emoji (a preset key became a train emoji).
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.text import Text
 
@@ -16,3 +17,9 @@ def error_text(message: str) -> Text:
 
 def print_error(console: Console, message: str) -> None:
     console.print(error_text(message), highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """``error: <message>`` on stderr; returns the Exit for a command to raise (``raise fail(...)``)."""
+    print_error(Console(stderr=True), message)
+    return typer.Exit(code)

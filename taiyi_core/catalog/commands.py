@@ -12,7 +12,7 @@ from rich.table import Table
 
 from taiyi_core.catalog import Catalog, CatalogError, Dataset, load_catalog
 from taiyi_core.catalog.rawcheck import DatasetCheck, check_dataset, download_hint
-from taiyi_core.messages import print_error
+from taiyi_core.messages import fail
 
 app = typer.Typer(help="The dataset catalog: list, show, and check raw files.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -30,23 +30,18 @@ ROLE_OPT = typer.Option(None, "--role", help="train | eval (both include 'both')
 JSON_OPT = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    print_error(Console(stderr=True), message)
-    return typer.Exit(code)
-
-
 def _catalog() -> Catalog:
     try:
         return load_catalog()
     except CatalogError as exc:
-        raise _fail(f"the catalog is invalid: {exc}") from None
+        raise fail(f"the catalog is invalid: {exc}") from None
 
 
 def _select(task: str | None, lang: str | None, role: str | None) -> list[Dataset]:
     try:
         return _catalog().select(task=task, lang=lang, role=role)
     except CatalogError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _summary(ds: Dataset) -> dict:
@@ -117,7 +112,7 @@ def show(
     try:
         ds = cat.get(name)
     except CatalogError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         data = ds.model_dump(mode="json")
         data.update(splits=ds.splits, stages=ds.stages, mix_total=ds.mix_total,

@@ -15,18 +15,13 @@ from rich.table import Table
 
 from taiyi_core.config import ConfigError, ModelSpec, Preset, load_preset
 from taiyi_core.evaluate.io import EvalDataError
-from taiyi_core.messages import print_error
+from taiyi_core.messages import fail
 from taiyi_core.rundir import RunDir, safe_name
 from taiyi_core.tasks.definitions import DEFINITIONS
 
 app = typer.Typer(help="Per-dataset evaluation: generate, score, scoreboard.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    print_error(err, message)
-    return typer.Exit(2)
 
 
 def _run_dir(value: str) -> RunDir:
@@ -165,7 +160,7 @@ def run_cmd(
         weights = resolve_weights(p.model, settings.adapter, rd)
         prompting = resolve_prompting(weights, settings)
     except (ConfigError, EvalDataError, DataStepError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not as_json:
         adapter_txt = f" + adapter {weights.adapter}" if weights.adapter else ""
         err.print(
@@ -201,7 +196,7 @@ def run_cmd(
                     prompting=prompting,
                 )
             except (ConfigError, EvalDataError, ValueError, OSError) as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
             progress.update(bar, completed=progress.tasks[bar].total or 0)
             results.append(res)
     if as_json:
@@ -305,7 +300,7 @@ def score_cmd(
 
     file_level = any(x is not None for x in (task, gold, pred))
     if file_level == (run is not None):
-        raise _fail("give either --run RUN, or --task TASK --gold GOLD.jsonl --pred PRED.jsonl")
+        raise fail("give either --run RUN, or --task TASK --gold GOLD.jsonl --pred PRED.jsonl")
     try:
         if file_level:
             if task is None or gold is None or pred is None:
@@ -323,7 +318,7 @@ def score_cmd(
                 limit = json.loads(gen.read_text(encoding="utf-8")).get("limit") if gen.is_file() else None
                 results.append(score_dataset(rd, name, limit=limit, definition=definition))
     except (ConfigError, EvalDataError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         out: Any = results[0] if file_level else results
         print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
@@ -357,7 +352,7 @@ def report_cmd(
         rd = _run_dir(run)
         other = _run_dir(compare) if compare else None
     except (ConfigError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     board, folder = write_scoreboard(rd, other)
     if as_json:
         print(json.dumps(board, ensure_ascii=False, indent=2, default=str))

@@ -27,14 +27,10 @@ from taiyi_core.fetch import mirrors as mirror_map
 from taiyi_core.fetch.engine import Options, Outcome, fetch_many
 from taiyi_core.fetch.errors import FetchError
 from taiyi_core.fetch.plan import DatasetPlan, plan_dataset, select, summary
+from taiyi_core.messages import fail
 
 RAW_DIR = Path("data/raw")
 err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _mirrors(profile: str | None) -> dict[str, str]:
@@ -46,10 +42,10 @@ def _mirrors(profile: str | None) -> dict[str, str]:
         try:
             prof = load_profile(profile)
         except ConfigError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         return mirror_map.load(prof.mirrors, profile_name=prof.name)
     except mirror_map.MirrorError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 NAMES = typer.Argument(help="dataset names (see `taiyi catalog list`)")
@@ -79,9 +75,9 @@ def fetch(
         cat = load_catalog()
         chosen = select(cat, names or [], all_public, eval_sets)
     except CatalogError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not chosen:
-        raise _fail("name datasets, or use --all-public / --eval-sets")
+        raise fail("name datasets, or use --all-public / --eval-sets")
     mirrors = _mirrors(profile)
     plans = [plan_dataset(ds, raw_dir, mirrors) for ds in chosen]
     if dry_run:
@@ -186,7 +182,7 @@ def add(
         ds = load_catalog().get(name)
         outcome = add_dataset(ds, path, raw_dir)
     except (CatalogError, FetchError) as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     if as_json:
         typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=1))
     else:
