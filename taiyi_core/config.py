@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from taiyi_core.data.options import DataOptions
+from taiyi_core.digest import sha256_tag
 from taiyi_core.evaluate.config import EvalSettings
 from taiyi_core.train.config import TrainSettings
 from taiyi_core.validation import ConfigError, Strict, _explain, read_yaml, validate
@@ -189,4 +190,4 @@ def config_hash(*parts: BaseModel | dict[str, Any]) -> str:
     for part in parts:
         data = part.model_dump(mode="json") if isinstance(part, BaseModel) else part
         h.update(json.dumps(data, sort_keys=True, default=str).encode())
-    return "sha256:" + h.hexdigest()[:16]
+    return sha256_tag(h)

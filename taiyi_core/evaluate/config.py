@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from taiyi_core.digest import sha256_tag
 from taiyi_core.validation import Strict, validate
 
 if TYPE_CHECKING:  # Preset holds an EvalSettings: importing it here at runtime would be a cycle
@@ -124,4 +125,4 @@ def eval_settings(
 def fingerprint(parts: dict[str, Any]) -> str:
     """Short stable hash of what determines the predictions (model, adapter, decoding, data)."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]
+    return sha256_tag(hashlib.sha256(blob))
