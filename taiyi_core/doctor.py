@@ -19,7 +19,6 @@ PACKAGES = [
     "torch",
     "transformers",
     "peft",
-    "trl",
     "bitsandbytes",
     "datasets",
     "accelerate",

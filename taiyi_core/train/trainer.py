@@ -6,6 +6,7 @@ Why transformers' ``Trainer`` and not TRL's ``SFTTrainer``: the taiyi1 format (F
 report packing efficiency and to keep batch accounting exact for the resume test. What remains of
 SFTTrainer would be a thin layer over ``Trainer``; using ``Trainer`` directly keeps every moving
 part visible here. Checkpoint/resume (optimizer, scheduler, RNG, data position) is the Trainer's.
+Nothing else would use TRL either, so it is not a dependency (pyproject.toml, containers/requirements.in).
 """
 
 from __future__ import annotations
