@@ -358,7 +358,7 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
     elif len(known) <= 15:
         hint = f"; known: {', '.join(known)}"
     else:
-        hint = f"; {len(known)} known {kind}s (see `taiyi data list`)"
+        hint = f"; {len(known)} known {kind}s (see `taiyi catalog list`)"
     return f"unknown {kind} {name!r}{hint}"
 
 

@@ -2,10 +2,10 @@
 
 SLURM sends SIGUSR2 ahead of the time limit (``--signal=USR2@N``, set from the profile's
 ``signal_delay_s``) and SIGTERM on preemption. A handler only sets a flag (nothing unsafe in signal
-context); ``PreemptionCallback`` (callbacks.py) checks it after every optimizer step, saves a
-checkpoint at that boundary and stops training; ``after_stop`` then requeues (USR2, rank 0, only
-under SLURM) and exits. The requeued job runs the same call from the top and resumes from the
-checkpoint on disk.
+context); ``StopAndCheckpointCallback`` (callbacks.py) checks it after every optimizer step, saves
+a checkpoint at that boundary and stops training; the stage job (``train/jobs.py``) then requeues
+with ``requeue_self`` (USR2, rank 0, only under SLURM) and exits. The requeued job runs the same
+call from the top and resumes from the checkpoint on disk.
 
 These handlers replace submitit's own USR2/SIGTERM handlers for the duration of training (submitit
 would requeue at once, without a checkpoint at a step boundary) and are restored afterwards.

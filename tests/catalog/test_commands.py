@@ -1,4 +1,4 @@
-"""`taiyi data list/show/check` through typer's CliRunner, and the raw-file sniff rules."""
+"""`taiyi catalog list/show/check` through typer's CliRunner, and the raw-file sniff rules."""
 
 from __future__ import annotations
 
