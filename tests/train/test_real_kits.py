@@ -169,7 +169,8 @@ def test_preview_cli_json_and_text(tmp_path, tiny_kit):  # noqa: F811
 
     result = CliRunner().invoke(app, ["train", "preview", "--preset", str(path), "--data", str(data)])
     assert result.exit_code == 0, result.output
-    assert f"{len(CONVERSATIONS)} conversation(s)" in result.stdout and "疾病：糖尿病; 高血压<|im_end|>" in result.stdout
+    assert f"{len(CONVERSATIONS)} conversation(s)" in result.stdout
+    assert "疾病：糖尿病; 高血压<|im_end|>" in result.stdout
     text = highlighted(tok, records[0])
     assert [text.plain[s.start : s.end] for s in text.spans if s.style == TRAINED_STYLE] == [
         "chemical: Naloxone; clonidine<|im_end|>",
