@@ -14,11 +14,18 @@ complete outputs plus a missing/old stamp, and the next run redoes the item. Cou
 checks that raise DataStepError: read = written + quarantined (reader stage) and, per view (a mix
 entry or an eval set), records = rendered + quarantined — a record failing one view stays in the
 others. Each view also gathers the fidelity audit's evidence (data/audit.py).
+
+What the reader cannot see is reported here, as quarantine lines (``stage`` "split") and in the split's
+``reasons`` and ``problems``: a split whose id list is missing (that split is not read, the others are),
+an empty id list, ids listed that no record carries, and a catalog split whose files are all absent
+while others are present. An empty input file the reader said nothing about is quarantined as read.
+Symlinks resolving outside the raw folder and the roots in ``TAIYI_RAW_ALLOW`` are refused (base.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -51,6 +58,13 @@ class DataStepError(RuntimeError):
 def raw_root(preset: Preset) -> Path:
     p = Path(preset.data.raw_dir)
     return p if p.is_absolute() else REPO_ROOT / p
+
+
+def allowed_roots(preset: Preset) -> list[Path]:
+    """Where raw files (and the targets of symlinks in the raw folder) may live: the raw folder and the
+    folders in ``TAIYI_RAW_ALLOW`` (separated by ``os.pathsep``, e.g. a shared dataset store)."""
+    extra = [Path(p) for p in os.environ.get("TAIYI_RAW_ALLOW", "").split(os.pathsep) if p.strip()]
+    return [raw_root(preset), *extra]
 
 
 def reason_key(reason: str) -> str:
@@ -113,6 +127,8 @@ def prepare_item(
 ) -> dict[str, Any]:
     """Prepare one dataset (or shard); returns the item summary (also written to ``_item*.json``)."""
     present = view.present_splits(raw_root(preset))
+    problems = _split_problems(view, raw_root(preset), present) if present else []
+    present = {s: fs for s, fs in present.items() if not any(p["split"] == s and p["skip"] for p in problems)}
     if not present:
         raise DataStepError(
             f"dataset {view.name}: no raw files under {view.raw_dir(raw_root(preset))}; "
@@ -135,6 +151,7 @@ def prepare_item(
     tokenizer = tok.load_tokenizer(preset) if opts.tokens else None
     seed = preset.data.seed
     train_splits = set(view.train_splits())
+    roots = allowed_roots(preset)
     quarantine: list[dict[str, Any]] = []
     splits: dict[str, Any] = {}
     outputs: list[str] = []
@@ -146,14 +163,20 @@ def prepare_item(
         records: list[Any] = []
         position = 0
         documents: set[str] = set()  # of the whole split (every shard reads all of it), for the size audit
+        files_named: set[str] = set()  # files the reader yielded something for (empty-file check)
+        attributed: set[str] = set()  # listed ids some record or quarantined record carries
         try:
             ids = view.split_ids(raw_root(preset), split)  # None unless the split is an id list
             # a multilingual source (released Taiyi data: language "multi") sets each record's own lang
             lang = view.language if view.language in ("en", "zh") else "en"
-            stream = reader.read(files, view.reader_options, dataset=view.name, split=split, lang=lang)
+            stream = reader.read(files, view.reader_options, dataset=view.name, split=split, lang=lang,
+                                 allowed_roots=roots)  # fmt: skip
             for obj in stream:
+                files_named.add(obj.file if isinstance(obj, Quarantined) else obj.source.file)
                 if ids is not None and not _listed(obj, ids):
                     continue  # a document of another split (the corpus ships all splits together)
+                if ids is not None:
+                    attributed.add(_attribution(obj))
                 if not isinstance(obj, Quarantined):
                     inventory.add(obj)  # every shard counts the whole dataset, so all agree
                     documents.add(str(getattr(obj, "document_id", None) or obj.id))
@@ -172,6 +195,16 @@ def prepare_item(
                     progress(1)
         except (ValueError, OSError) as exc:  # ReaderError is a ValueError naming dataset/file/line
             raise DataStepError(f"dataset {view.name}, split {split}: {exc}") from exc
+        for empty in _empty_files(files, files_named):
+            if not by_position or item.owns(0):  # one shard reports it
+                q = Quarantined(dataset=view.name, split=split, file=str(empty),
+                                reason="empty file: no records (expected the split's records)")  # fmt: skip
+                counts["read"] += 1
+                counts["quarantined"] += 1
+                reasons[reason_key(q.reason)] += 1
+                quarantine.append({**q.model_dump(), "stage": "read"})
+        if ids is not None and ids - attributed:
+            problems.append(_unknown_ids(view, raw_root(preset), split, sorted(ids - attributed)))
         counts["written"] = len(records)
         reconcile(view.name, split, "read", counts["read"], written=counts["written"],
                   quarantined=counts["quarantined"])  # fmt: skip
@@ -180,8 +213,16 @@ def prepare_item(
 
     outputs.append(str(inv.write(run.unified, view.name, inventory)))
     plan = [] if view.reader == "firefly_jsonl" else rnd.plan_views(view, inventory, opts.eval_suites)
+    split_problems: dict[str, list[str]] = {}
+    for p in problems:
+        split_problems.setdefault(p["split"], []).append(p["reason"])
+        if not by_position or item.owns(0):
+            line = {"dataset": view.name, "split": p["split"], "file": p["file"], "reason": p["reason"]}
+            quarantine.append({**line, "line": None, "record_id": None, "raw": "", "stage": "split"})
     for split, files in work.items():
         records, counts, reasons = read[split]
+        for reason in split_problems.get(split, []):
+            reasons[reason_key(reason)] += 1
         views = [v for v in plan if (v.use == "train" and split in train_splits)
                  or (v.eval_set is not None and v.eval_set.split == split)]  # fmt: skip
         rows, view_stats = _render_split(records, view, split, views, opts, seed, quarantine, reasons, counts)
@@ -206,6 +247,7 @@ def prepare_item(
             # the whole split as released (all shards), compared with the catalog's published sizes
             "whole": {"records": counts["whole_records"], "documents": counts["whole_documents"]},
             "files": [str(f) for f in files],
+            "problems": split_problems.get(split, []),
         }
     qpath = run.quarantine / f"{view.name}{item.suffix}.jsonl"
     write_jsonl(qpath, quarantine)
@@ -216,10 +258,63 @@ def prepare_item(
         "stamp": stamp,
         "splits": splits,
         "outputs": outputs,
+        # splits not read (a missing id list) or absent, with why; also in the quarantine file
+        "unread_splits": {s: r for s, r in split_problems.items() if s not in splits},
         "tokenizer": tok.tokenizer_name(preset) if tokenizer is not None else None,
     }
     write_json(summary_path, summary)
     return {**summary, "skipped": False}
+
+
+def _split_problems(view: DatasetView, root: Path, present: dict[str, list[Path]]) -> list[dict[str, Any]]:
+    """What is wrong with the splits before reading: absent splits, missing or empty id lists. Each is
+    ``{split, file, reason, skip}``; ``skip``: the split cannot be read (its id list is missing)."""
+    out = []
+    for split in view.splits:
+        if split not in present:
+            globs = ", ".join(view.files.get(split, ()))
+            out.append({"split": split, "file": str(view.raw_dir(root) / globs), "skip": True,
+                        "reason": f"split {split!r}: no file matches {globs!r} under {view.raw_dir(root)} "
+                        f"(other splits are present); split not read"})  # fmt: skip
+            continue
+        if split not in view.split_lists:
+            continue
+        lists = view.split_list_files(root, split)
+        pattern = view.split_lists[split]
+        if not lists:
+            out.append({"split": split, "file": str(view.raw_dir(root) / pattern), "skip": True,
+                        "reason": f"split {split!r} is defined by the id list {pattern!r}, which matches no "
+                        f"file under {view.raw_dir(root)}; split not read"})  # fmt: skip
+            continue
+        for f in lists:
+            if not f.read_text(encoding="utf-8-sig").strip():
+                out.append({"split": split, "file": str(f), "skip": False,
+                            "reason": f"split {split!r}: id list {f.name} is empty (no document is in "
+                            "this split from it)"})  # fmt: skip
+    return out
+
+
+def _unknown_ids(view: DatasetView, root: Path, split: str, unknown: list[str]) -> dict[str, Any]:
+    lists = view.split_list_files(root, split)
+    shown = ", ".join(unknown[:10]) + (f", ... ({len(unknown) - 10} more)" if len(unknown) > 10 else "")
+    reason = f"split {split!r}: {len(unknown)} id(s) of the id list name no record read: {shown}"
+    return {"split": split, "file": ", ".join(str(f) for f in lists), "skip": False, "reason": reason}
+
+
+def _empty_files(files: list[Path], named: set[str]) -> list[Path]:
+    """Input files with nothing but white space that the reader yielded nothing for."""
+    out = []
+    for f in files:
+        if f.is_file() and str(f) not in named and f.stat().st_size < 4096 and not f.read_bytes().strip():
+            out.append(f)
+    return out
+
+
+def _attribution(obj: Any) -> str:
+    """The listed id a record (or quarantined record) was attributed to by ``_listed``."""
+    if isinstance(obj, Quarantined):
+        return obj.record_id if obj.record_id is not None else Path(obj.file).name.split(".")[0]
+    return str(getattr(obj, "document_id", None) or obj.id)
 
 
 def _listed(obj: Any, ids: set[str]) -> bool:

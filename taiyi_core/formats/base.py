@@ -7,23 +7,32 @@ Traps handled here once for all readers:
 - files are decoded from bytes, never opened in universal-newline mode, so ``\\r\\n`` is kept where a
   format's offsets count it (BRAT, BioC);
 - ``json.load`` silently keeps the last of duplicate object keys and loses everything on a truncated
-  file; ``iter_json_array`` / ``iter_json_object`` parse record by record with line numbers instead.
+  file; ``iter_json_array`` / ``iter_json_object`` parse record by record with line numbers instead;
+- one huge record (a 50 MB line) once needed ~9.6 GB in tokenisation: a record over ``max_record_chars``
+  (every reader's option) is quarantined with its length as it is read;
+- a symlink in the raw folder may point anywhere: given ``allowed_roots``, ``Reader.read`` quarantines
+  each input (or file inside an input folder) that resolves outside them, naming link and target.
 """
 
 from __future__ import annotations
 
 import abc
 import json
+import os
+import re
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from taiyi_core.schema import Entity, Normalization, Source, Span
 
 RAW_LIMIT = 500
+#: a record larger than this (characters of its JSON form) is quarantined at read time: ~40x the longest
+#: full-text BioC document of the samples, ~400 MB in tokenisation at the ~190 bytes/char measured
+MAX_RECORD_CHARS = 2_000_000
 
 
 class Quarantined(BaseModel):
@@ -68,6 +77,8 @@ class ReaderOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    max_record_chars: int = Field(MAX_RECORD_CHARS, ge=1)  # larger records quarantine with their length
+
 
 class SkipRecord(Exception):
     """Raised inside a reader's per-record code; the caller turns it into a Quarantined."""
@@ -85,6 +96,15 @@ class Ctx:
     split: str
     lang: str
     seen_ids: set[str] = field(default_factory=set)
+    refused: frozenset[Path] = frozenset()  # symlinks resolving outside the allowed roots (never read)
+
+    def files_in(self, paths: list[Path], pattern: str) -> list[Path]:
+        """``files_in`` without the refused symlinks (Reader.read has quarantined them)."""
+        return [f for f in files_in(paths, pattern) if self.allowed(f)]
+
+    def allowed(self, path: Path) -> bool:
+        """Not a refused symlink, nor a file reached through a refused linked folder."""
+        return not self.refused or not any(Path(path).is_relative_to(r) for r in self.refused)
 
     def quarantine(
         self,
@@ -167,9 +187,19 @@ class Reader(abc.ABC):
         return opts
 
     def read(
-        self, paths: list[Path], options: dict | None, *, dataset: str, split: str, lang: str
+        self,
+        paths: list[Path],
+        options: dict | None,
+        *,
+        dataset: str,
+        split: str,
+        lang: str,
+        allowed_roots: list[Path] | None = None,
     ) -> Iterator[Any]:
-        """Yield unified records and ``Quarantined`` items; raise ReaderError for missing files."""
+        """Yield unified records and ``Quarantined`` items; raise ReaderError for missing files.
+
+        ``allowed_roots`` (the data step passes the raw folder and TAIYI_RAW_ALLOW): inputs and files in
+        input folders that are symlinks resolving outside all of them are quarantined, never read."""
         opts = self.parse_options(options)
         paths = [Path(p) for p in paths]
         for path in paths:
@@ -179,11 +209,60 @@ class Reader(abc.ABC):
                 raise ReaderError(
                     f"reader {self.name!r} expects files, got a directory", dataset=dataset, file=path
                 )
-        return self._read(paths, opts, Ctx(dataset=dataset, split=split, lang=lang))
+        ctx = Ctx(dataset=dataset, split=split, lang=lang)
+        links = links_outside(paths, allowed_roots) if allowed_roots is not None else {}
+        ctx.refused = frozenset(links)
+        refusals = [
+            ctx.quarantine(link, f"symlink resolves outside the raw folder to {target}; not read (add its "
+                           "folder to TAIYI_RAW_ALLOW, separated by ':', to read it)")
+            for link, target in links.items()
+        ]  # fmt: skip
+        kept = [p for p in paths if p not in ctx.refused]
+        return _bounded(self.name, refusals, self._read(kept, opts, ctx), opts.max_record_chars, ctx)
 
     @abc.abstractmethod
     def _read(self, paths: list[Path], opts: Any, ctx: Ctx) -> Iterator[Any]:
         """Yield records and ``Quarantined`` items for already-checked paths and options."""
+
+
+def _bounded(
+    reader: str, first: list[Quarantined], stream: Iterator[Any], limit: int, ctx: Ctx
+) -> Iterator[Any]:
+    """``first``, then the reader's stream with every record over ``limit`` characters (as JSON)
+    replaced by its Quarantined: memory downstream (rendering, tokenisation) stays bounded."""
+    yield from first
+    for obj in stream:
+        if not isinstance(obj, Quarantined):
+            size = len(obj.model_dump_json())
+            if size > limit:
+                src = obj.source
+                obj = ctx.quarantine(
+                    src.file, f"record of {size:,} characters exceeds the limit of {limit:,} (reader "
+                    f"{reader!r} option max_record_chars)", line=src.line, record_id=obj.id,
+                    raw=obj.id,
+                )  # fmt: skip
+        yield obj
+
+
+def links_outside(paths: list[Path], roots: list[Path]) -> dict[Path, Path]:
+    """Symlinks among ``paths`` and inside the folders among them (walked without following linked
+    folders) whose target lies under none of ``roots``: link -> resolved target."""
+    resolved_roots = [Path(r).resolve() for r in roots]
+
+    def outside(link: Path) -> Path | None:
+        target = link.resolve()
+        return None if any(target.is_relative_to(r) for r in resolved_roots) else target
+
+    found: dict[Path, Path] = {}
+    for path in paths:
+        candidates = [path]
+        if path.is_dir() and not path.is_symlink():
+            for folder, dirs, files in os.walk(path):
+                candidates += [Path(folder) / name for name in (*dirs, *files)]
+        for link in candidates:
+            if link.is_symlink() and (target := outside(link)) is not None:
+                found[link] = target
+    return found
 
 
 def files_in(paths: list[Path], pattern: str) -> list[Path]:
@@ -224,10 +303,11 @@ def read_text_keeping_bad_bytes(path: Path, encoding: str = "utf-8-sig") -> str:
 
 def undecodable(text: str) -> str | None:
     """The first undecodable byte of ``text`` as ``0xNN`` (from ``read_text_keeping_bad_bytes``), or None."""
-    for ch in text:
-        if "\udc80" <= ch <= "\udcff":
-            return f"0x{ord(ch) - 0xDC00:02x}"
-    return None
+    found = _BAD_BYTE.search(text)  # a regex: this runs on every line of million-line files
+    return f"0x{ord(found.group(0)) - 0xDC00:02x}" if found else None
+
+
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def split_lines(text: str) -> list[str]:

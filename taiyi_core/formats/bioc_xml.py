@@ -25,7 +25,7 @@ from pathlib import Path
 from bioc import BioCAnnotation, BioCDocument, BioCLocation, BioCNode, BioCPassage, BioCRelation, BioCSentence
 from lxml import etree
 
-from taiyi_core.formats.base import Ctx, Reader, SkipRecord, files_in
+from taiyi_core.formats.base import Ctx, Reader, SkipRecord
 from taiyi_core.formats.bioc_common import BiocOptions, to_record
 from taiyi_core.formats.sentence_xml import element_text
 
@@ -36,7 +36,7 @@ class BiocXmlReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: BiocOptions, ctx: Ctx) -> Iterator:
-        files = files_in(paths, "*.xml")
+        files = ctx.files_in(paths, "*.xml")
         for path in files:
             yield from self._file(path, opts, ctx)
 

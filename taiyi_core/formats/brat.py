@@ -29,7 +29,6 @@ from taiyi_core.formats.base import (
     ReaderOptions,
     SkipRecord,
     check_label,
-    files_in,
     make_entity,
     read_text,
     split_lines,
@@ -60,7 +59,7 @@ class BratReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: BratOptions, ctx: Ctx) -> Iterator:
-        texts = files_in(paths, "*.txt")
+        texts = ctx.files_in(paths, "*.txt")
         yield from self._orphans(texts, opts, ctx)
         for txt in texts:
             doc_id = txt.stem
@@ -91,7 +90,7 @@ class BratReader(Reader):
             stems.setdefault((txt.parent / opts.annotations_in).resolve(), set()).add(txt.stem)
         for folder, known in stems.items():
             for suffix in opts.suffixes:
-                for ann in sorted(folder.glob(f"*{suffix}")):
+                for ann in sorted(a for a in folder.glob(f"*{suffix}") if ctx.allowed(a)):
                     if ann.stem not in known:
                         yield ctx.quarantine(
                             ann,

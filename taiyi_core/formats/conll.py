@@ -15,7 +15,8 @@ only separates two adjacent entities of one type; CoNLL-2003), ``bioes`` (``B- I
 way conlleval reads it (``invalid: begin``: a stray ``I-``/``E-`` starts a new entity, an unclosed
 entity ends where the next tag begins). Bare ``B``/``I`` tags (one-type files) need ``default_type``.
 Traps: CRLF files and a missing final newline (handled by ``split_lines``); ``-DOCSTART-`` lines carry
-dummy columns; token or tag columns missing on one line quarantine the sentence with its line number.
+dummy columns; token or tag columns missing on one line quarantine the sentence with its line number;
+a byte that does not decode quarantines only the sentence (document) holding it, not the file.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from taiyi_core.formats.base import (
     ReaderOptions,
     SkipRecord,
     check_label,
+    read_text_keeping_bad_bytes,
     split_lines,
+    undecodable,
 )
 from taiyi_core.schema import Entity, KBRecord, Passage
 
@@ -75,9 +78,7 @@ class ConllReader(Reader):
 
     def _read(self, paths: list[Path], opts: ConllOptions, ctx: Ctx) -> Iterator:
         for path in paths:
-            text = yield from ctx.text_of(path, opts.encoding)
-            if text is None:
-                continue
+            text = read_text_keeping_bad_bytes(path, opts.encoding)
             for doc in _documents(split_lines(text), path, opts):
                 if opts.unit == "document":
                     yield self._document(path, doc, opts, ctx)
@@ -150,6 +151,10 @@ def _documents(lines: list[str], path: Path, opts: ConllOptions) -> Iterator[_Do
             continue
         if sent is None:
             sent = _Sentence(line=lineno)
+        if bad := undecodable(line):
+            why = f"byte {bad} is not valid {opts.encoding} (reader option 'encoding' if all the file is)"
+            sent.error = sent.error or f"line {lineno}: {why}"
+            continue
         cols = line.split(opts.delimiter) if opts.delimiter else line.split()
         token_i, tag_i = (c if c >= 0 else len(cols) + c for c in (opts.token_column, opts.tag_column))
         if not (0 <= token_i < len(cols) and 0 <= tag_i < len(cols)) or token_i == tag_i:

@@ -22,7 +22,6 @@ from taiyi_core.formats.base import (
     ReaderOptions,
     SkipRecord,
     check_label,
-    files_in,
     make_entity,
 )
 from taiyi_core.formats.sentence_xml import join_sentences, parse_sentences, sentence_records, xml_root
@@ -41,8 +40,8 @@ class DdiXmlReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: DdiOptions, ctx: Ctx) -> Iterator:
-        for path in files_in(paths, "*.xml"):
-            root = yield from xml_root(path, ctx, ("document",))
+        for path in ctx.files_in(paths, "*.xml"):
+            root = yield from xml_root(path, ctx, ("document",), salvage="sentence")
             if root is None:
                 continue
             doc_id = root.get("id") or path.stem

@@ -26,7 +26,6 @@ from taiyi_core.formats.base import (
     ReaderOptions,
     SkipRecord,
     check_label,
-    files_in,
     make_entity,
     require,
 )
@@ -45,7 +44,7 @@ class DiakgReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: DiakgOptions, ctx: Ctx) -> Iterator:
-        for path in files_in(paths, "*.json"):
+        for path in ctx.files_in(paths, "*.json"):
             text = yield from ctx.text_of(path, opts.encoding)
             if text is None:
                 continue

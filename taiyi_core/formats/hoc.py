@@ -47,6 +47,8 @@ class HocReader(Reader):
         for text_path in _text_files(paths):
             pmid = text_path.stem
             label_path = text_path.parent.parent / "labels" / text_path.name
+            if not (ctx.allowed(text_path) and ctx.allowed(label_path)):
+                continue  # a refused symlink, already quarantined by Reader.read
             try:
                 if not label_path.is_file():
                     raise SkipRecord(f"labels file {label_path} is missing")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, files_in
+from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord
 from taiyi_core.formats.sentence_xml import element_text, xml_root
 from taiyi_core.schema import Entity, KBRecord, Normalization, Passage
 
@@ -49,7 +49,7 @@ class InlineXmlReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: InlineXmlOptions, ctx: Ctx) -> Iterator:
-        for path in files_in(paths, "*.xml"):
+        for path in ctx.files_in(paths, "*.xml"):
             root = yield from xml_root(path, ctx, (opts.root_tag,))
             if root is None:
                 continue

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, files_in, make_entity
+from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, make_entity
 from taiyi_core.formats.sentence_xml import join_sentences, parse_sentences, sentence_records, xml_root
 from taiyi_core.schema import Entity, Normalization, Relation
 
@@ -48,8 +48,8 @@ class PpiXmlReader(Reader):
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: PpiOptions, ctx: Ctx) -> Iterator:
-        for path in files_in(paths, "*.xml"):
-            root = yield from xml_root(path, ctx, ("corpus", "document"))
+        for path in ctx.files_in(paths, "*.xml"):
+            root = yield from xml_root(path, ctx, ("corpus", "document"), salvage="document")
             if root is None:
                 continue
             docs = [root] if root.tag == "document" else root.findall("document")

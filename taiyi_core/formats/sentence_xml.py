@@ -4,37 +4,80 @@ document joined from its sentences (one space between them, entity offsets shift
 
 A parsed sentence is ``(sentence id, source line, text, entities, relations)``; offsets are
 sentence-relative. The format-specific part (``charOffset`` syntax, pair attributes) stays in each reader.
+
+A file that is not well-formed (a truncated corpus, a bad UTF-8 byte, a broken tag) is salvaged: its
+``<document>`` (PPI corpus) or ``<sentence>`` (DDI document) elements are parsed one at a time at their
+own line numbers, a broken one quarantines alone and the others are read (``xml_root(..., salvage=)``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from taiyi_core.formats.base import Ctx, Quarantined, SkipRecord
+from taiyi_core.formats.base import Ctx, Quarantined, SkipRecord, undecodable
 from taiyi_core.schema import Entity, KBRecord, Passage, Relation
 
 Sentence = tuple[str, int | None, str, list[Entity], list[Relation]]
 
 
-def xml_root(path: Path, ctx: Ctx, roots: tuple[str, ...]) -> Generator[Quarantined, None, Any]:
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def xml_root(
+    path: Path, ctx: Ctx, roots: tuple[str, ...], salvage: str | None = None
+) -> Generator[Quarantined, None, Any]:
     """The root element, or None after yielding the file's Quarantined (invalid XML, unexpected root).
 
-    For readers' generators: ``root = yield from xml_root(path, ctx, ("document",))``.
+    ``salvage``: on invalid XML, a root of the first expected tag holding the ``salvage`` elements that
+    parse on their own (each broken one yielded as a Quarantined). For readers' generators:
+    ``root = yield from xml_root(path, ctx, ("document",), salvage="sentence")``.
     """
     try:
-        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        root = etree.parse(str(path), _PARSER).getroot()
     except etree.XMLSyntaxError as exc:
-        yield ctx.quarantine(path, f"invalid XML: {exc.msg}", line=exc.lineno)
-        return None
+        if salvage is None:
+            yield ctx.quarantine(path, f"invalid XML: {exc.msg}", line=exc.lineno)
+            return None
+        return (yield from _salvaged(path, ctx, roots[0], salvage, exc))
     if root.tag not in roots:
         yield ctx.quarantine(
             path, f"root element is <{root.tag}>, expected <{roots[0]}>", line=root.sourceline
         )
         return None
+    return root
+
+
+def _salvaged(path: Path, ctx: Ctx, root_tag: str, tag: str, exc: etree.XMLSyntaxError):
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    head = re.search(rf"<{root_tag}\b[^>]*>", text)
+    root = etree.fromstring(head.group(0) + f"</{root_tag}>", _PARSER) if head else etree.Element(root_tag)
+    pattern = re.compile(rf"<{tag}\b[^>]*?/>|<{tag}\b[^>]*>.*?</{tag}>", re.DOTALL)
+    blocks = list(pattern.finditer(text))
+    if not blocks:
+        yield ctx.quarantine(path, f"invalid XML: {exc.msg}; no <{tag}> element to salvage", line=exc.lineno)
+        return None
+    end = 0
+    for block in blocks:
+        line, end = text.count("\n", 0, block.start()) + 1, block.end()
+        ident = re.search(r'\bid="([^"]*)"', block.group(0))
+        where = {"line": line, "record_id": ident.group(1) if ident else None, "raw": block.group(0)}
+        bad = undecodable(block.group(0))
+        if bad:
+            yield ctx.quarantine(path, f"<{tag}> holds a byte that is not valid UTF-8 ({bad})", **where)
+            continue
+        try:  # leading newlines keep the file's line numbers on the element and its children
+            root.append(etree.fromstring(("\n" * (line - 1) + block.group(0)).encode("utf-8"), _PARSER))
+        except etree.XMLSyntaxError as bad_xml:
+            yield ctx.quarantine(path, f"invalid XML in this <{tag}>: {bad_xml.msg}", **where)
+    tail = text[end:]
+    if re.search(rf"<{tag}\b", tail):  # an element cut off by a truncated file
+        yield ctx.quarantine(path, f"truncated file: a <{tag}> is not closed ({exc.msg})",
+                             line=text.count("\n", 0, end) + 1, raw=tail)  # fmt: skip
     return root
 
 
