@@ -24,7 +24,6 @@ UNIMPLEMENTED_READERS: set[str] = set()
 # reader support" and why.
 PENDING: dict[str, set[str]] = {
     # nested entity/relation documents: the 'kb' mapping family (one mention per row) fails its check
-    "pico_extraction": {"<check>"},
     "mimicause": {"<check>"},
     "biorelex": {"<check>"},
 }

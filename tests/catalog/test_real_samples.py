@@ -506,7 +506,7 @@ UNVERIFIED: dict[str, str] = {
     "evidence_inference": "evidence_inference",  # prepared train/dev/test.csv wanted; merged CSV absent
     "mediqa_qa": "mediqa_qa",
     "mediqa_rqe": "mediqa_rqe",
-    "pico_extraction": "pico_extraction",  # object of sentences + per-PICO annotation files
+    "pico_extraction": "pico_extraction",  # annotation files cut to 15 different sentences each
     "chemdner": "chemdner",  # annotations without the abstracts
     "cmedqa2": "cmedqa",  # ids only
     "imcs_v2_ner": "imcs_v2",

@@ -1,11 +1,15 @@
-"""Annotation tables (one row per mention or relation, keyed by document) written as brat documents."""
+"""Annotation tables (one row per mention or relation, keyed by document) and token-vote files written as
+brat documents."""
 
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
+from taiyi_core.atomic import write_text
 from taiyi_core.fetch.convert import conversion
 from taiyi_core.fetch.errors import FetchError
 
@@ -59,4 +63,69 @@ def drugprot_brat(folder: Path, splits: dict[str, dict[str, str]]) -> list[str]:
             (target / f"{pmid}.txt").write_text(f"{title}\t{abstract}", encoding="utf-8")
             (target / f"{pmid}.ann").write_text("".join(line + "\n" for line in ann), encoding="utf-8")
             written += [f"{out_dir}/{pmid}.txt", f"{out_dir}/{pmid}.ann"]
+    return written
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FetchError(f"{path.name}, line {exc.lineno}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise FetchError(f"{path.name}: expected a JSON object keyed by id, got {type(data).__name__}")
+    return data
+
+
+def _voted_runs(votes: list, n_tokens: int, where: str) -> list[tuple[int, int]]:
+    """(first, last) token of every run that more than half of the annotators marked 1."""
+    if not isinstance(votes, list) or not votes or any(
+        not isinstance(v, list) or len(v) != n_tokens or any(x not in (0, 1) for x in v) for v in votes
+    ):
+        raise FetchError(f"{where}: expected one 0/1 list of {n_tokens} tokens per annotator")
+    marked = [2 * sum(column) > len(votes) for column in zip(*votes, strict=True)]
+    runs, first = [], None
+    for i, on in enumerate([*marked, False]):
+        if on and first is None:
+            first = i
+        elif not on and first is not None:
+            runs.append((first, i - 1))
+            first = None
+    return runs
+
+
+@conversion("token_votes_brat")
+def token_votes_brat(folder: Path, sentences: str, annotations: dict[str, str], out_dir: str) -> list[str]:
+    """PICO-annotation (Zlabinger et al. 2020): ``sentences`` is a JSON object ``{"PMID:SENIDX": text}``;
+    each file of ``annotations`` (path -> entity type) is an object ``{id: {"annotations": [[0/1 per
+    white-space token] per annotator], ...}}``. A token is in a mention when more than half of the
+    annotators marked it (BigBIO's majority vote); each run of such tokens is one mention, its offsets
+    those of its tokens in the text. Writes ``<out_dir>/<id>.txt`` + ``.ann`` (brat keeps the mentions of
+    different types that overlap, which BIO could not). A sentence missing from an annotation file, or an
+    annotated id that is not a sentence, is refused by name: no sentence is left unannotated silently."""
+    texts = _json_object(_one(folder, sentences))
+    votes = [(path, etype, _json_object(_one(folder, path))) for path, etype in annotations.items()]
+    for path, _etype, table in votes:
+        missing, stray = sorted(set(texts) - set(table)), sorted(set(table) - set(texts))
+        if missing or stray:
+            raise FetchError(f"{path}: {len(missing)} sentence(s) not annotated ({missing[:3]}), "
+                             f"{len(stray)} annotated id(s) that are not sentences ({stray[:3]})")
+    target = folder / out_dir
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sid, text in texts.items():
+        if not isinstance(text, str) or "/" in sid or sid.startswith("."):
+            raise FetchError(f"{sentences}: sentence {sid!r} must be text under a plain id")
+        spans = [m.span() for m in re.finditer(r"\S+", text)]
+        ann = []
+        for path, etype, table in votes:
+            entry = table[sid]
+            where = f"{path}, sentence {sid}"
+            if not isinstance(entry, dict):
+                raise FetchError(f"{where}: expected an object with 'annotations'")
+            for first, last in _voted_runs(entry.get("annotations"), len(spans), where):
+                start, end = spans[first][0], spans[last][1]
+                ann.append(f"T{len(ann) + 1}\t{etype} {start} {end}\t{text[start:end]}")
+        write_text(target / f"{sid}.txt", text)
+        write_text(target / f"{sid}.ann", "".join(line + "\n" for line in ann))
+        written += [f"{out_dir}/{sid}.txt", f"{out_dir}/{sid}.ann"]
     return written
