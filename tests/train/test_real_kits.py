@@ -247,7 +247,7 @@ def test_taiyi1_labels_on_converted_qwen_v1(converted_tokenizer, name, conv):
 
 
 @pytest.mark.parametrize("name", NATIVE_KITS + tuple(V1_KITS))
-def test_one_training_step_on_each_kit(tmp_path, tiny_kit, name):  # noqa: F811
+def test_one_training_step_on_each_kit(tmp_path, tiny_kit, name, converted_tokenizer):  # noqa: F811
     """Each preset's own kit trains through the CLI (`taiyi train`), the others through the job function."""
     from taiyi_core.cli import app
     from taiyi_core.train.jobs import train_stage
@@ -276,7 +276,10 @@ def test_one_training_step_on_each_kit(tmp_path, tiny_kit, name):  # noqa: F811
     assert summary["status"] == "done" and summary["global_step"] == 1
     assert math.isfinite(summary["train_loss"]) and summary["train_loss"] > 0
     assert summary["effective"]["packing"] is settings.packing is True
-    tok = AutoTokenizer.from_pretrained(preset.model.tokenizer or preset.model.name_or_path)
+    if name in V1_KITS:
+        tok = converted_tokenizer(name)
+    else:
+        tok = AutoTokenizer.from_pretrained(preset.model.tokenizer or preset.model.name_or_path)
     if fmt == "taiyi1":
         answers = [m["content"] for c in CONVERSATIONS for m in c if m["role"] == "assistant"]
         want = sum(len(tok(a, add_special_tokens=False)["input_ids"]) + 1 for a in answers) * 2
