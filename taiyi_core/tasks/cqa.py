@@ -6,7 +6,8 @@ Gold is the first answer string (stripped), or ``long_answer`` when there is non
 from __future__ import annotations
 
 import random
-from typing import Any
+
+from taiyi_core.schema import QARecord
 
 from . import _generation, qa
 from .base import Instance, RenderError, check_family, check_lang, choose_template, instance_gold
@@ -19,11 +20,11 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: Any) -> str:
+def gold(x: QARecord) -> str:
     return instance_gold(NAME, parse, x) if isinstance(x, Instance) else qa.gold(x)
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: QARecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     if not record.context.strip():

@@ -7,7 +7,8 @@ what evaluation generates (given the earlier turns) and scores with ROUGE.
 from __future__ import annotations
 
 import random
-from typing import Any
+
+from taiyi_core.schema import DialogueRecord
 
 from . import _generation
 from .base import Instance, RenderError, check_family, check_lang, choose_template, instance_gold
@@ -19,7 +20,7 @@ parse = _generation.parse
 score = _generation.score
 
 
-def _pairs(record: Any) -> list[tuple[str, str]]:
+def _pairs(record: DialogueRecord) -> list[tuple[str, str]]:
     turns = record.turns
     roles = [t.role for t in turns]
     if not turns or len(turns) % 2 or roles != ["user", "assistant"] * (len(turns) // 2):
@@ -31,11 +32,11 @@ def _pairs(record: Any) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def gold(x: Any) -> str:
+def gold(x: DialogueRecord) -> str:
     return instance_gold(NAME, parse, x) if isinstance(x, Instance) else _pairs(x)[-1][1]
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: DialogueRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     pairs = _pairs(record)

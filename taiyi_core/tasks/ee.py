@@ -20,6 +20,8 @@ import random
 import re
 from typing import Any
 
+from taiyi_core.schema import KBRecord
+
 from . import shapes
 from .base import (
     Instance,
@@ -42,7 +44,7 @@ BODY = re.compile(r"^[(（\[](.*)[)）\]]$")
 Event = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
-def _text(value: str, record: Any, what: str) -> str:
+def _text(value: str, record: KBRecord, what: str) -> str:
     return shapes.clean_item(value, record, what)
 
 
@@ -50,7 +52,7 @@ def _write(value: str) -> str:
     return shapes.write_item(value, (", ",))
 
 
-def gold(x: Any, *, event_names: dict[str, str] | None = None) -> list[Event]:
+def gold(x: KBRecord, *, event_names: dict[str, str] | None = None) -> list[Event]:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     names = event_names or {}
@@ -81,7 +83,7 @@ def format_value(events: list[Event], lang: str) -> str:
 
 
 def render(
-    record: Any,
+    record: KBRecord,
     lang: str,
     rng: random.Random,
     *,

@@ -20,7 +20,8 @@ import random
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+
+from taiyi_core.schema import QARecord
 
 from . import shapes
 from .base import (
@@ -55,7 +56,7 @@ class MCAnswer:
     texts: tuple[str, ...] = ()
 
 
-def _options(record: Any) -> list[str]:
+def _options(record: QARecord) -> list[str]:
     if not record.choices:
         raise RenderError(f"{shapes.where(record)}: multiple-choice question without choices")
     if len(record.choices) > len(LETTERS):
@@ -67,7 +68,7 @@ def _options(record: Any) -> list[str]:
     return opts
 
 
-def gold(x: Any) -> MCAnswer:
+def gold(x: QARecord) -> MCAnswer:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     opts = _options(x)
@@ -86,7 +87,7 @@ def gold(x: Any) -> MCAnswer:
     return MCAnswer(tuple(LETTERS[i] for i in order), tuple(opts[i] for i in order))
 
 
-def question_text(record: Any) -> str:
+def question_text(record: QARecord) -> str:
     """The question (whitespace-normalised), after the record's context on a line of its own if any."""
     question = normalize_ws(record.question)
     if record.context.strip():
@@ -100,7 +101,7 @@ def format_value(value: MCAnswer, lang: str) -> str:
     )
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: QARecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     opts = _options(record)

@@ -5,7 +5,8 @@ Chinese targets use tokenize='zh', else 13a), plus ROUGE-L P/R/F as precision/re
 from __future__ import annotations
 
 import random
-from typing import Any
+
+from taiyi_core.schema import TranslationRecord
 
 from . import _generation
 from .base import Instance, Parsed, check_family, check_lang, choose_template, instance_gold
@@ -17,13 +18,13 @@ LANG_NAME = {"en": {"en": "English", "zh": "Chinese"}, "zh": {"en": "英文", "z
 parse = _generation.parse
 
 
-def gold(x: Any) -> str:
+def gold(x: TranslationRecord) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return _generation.clean_text(x.target_text, x, "target text")
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: TranslationRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     template = choose_template(NAME, lang, rng)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from taiyi_core.schema import Entity, KBRecord
+
 from . import shapes
 from .base import (
     Instance,
@@ -46,7 +48,7 @@ def _display(raw: str, type_names: dict[str, str] | None) -> str:
 
 
 def _type_list(
-    record: Any, types: list[str] | None, type_names: dict[str, str] | None, *, prompt: bool = True
+    record: KBRecord, types: list[str] | None, type_names: dict[str, str] | None, *, prompt: bool = True
 ) -> list[str]:
     """The types asked for. A prompt needs ``types`` (the dataset's); ``gold`` alone may fall back to
     the record's own types, sorted, since no prompt shows them."""
@@ -59,7 +61,7 @@ def _type_list(
     return list(dict.fromkeys(shown))
 
 
-def _mentions(record: Any, type_list: list[str], type_names: dict[str, str] | None) -> Value:
+def _mentions(record: KBRecord, type_list: list[str], type_names: dict[str, str] | None) -> Value:
     out: Value = {t: [] for t in type_list}
     for ent in by_appearance(record.entities):
         t = normalize_ws(_display(ent.type, type_names))
@@ -73,7 +75,7 @@ def _mentions(record: Any, type_list: list[str], type_names: dict[str, str] | No
     return out
 
 
-def _position(ent: Any) -> tuple[int, int]:
+def _position(ent: Entity) -> tuple[int, int]:
     return (min((s[0] for s in ent.spans), default=0), max((s[1] for s in ent.spans), default=0))
 
 
@@ -83,7 +85,7 @@ def by_appearance(entities: list) -> list:
 
 
 def gold(
-    x: Any,
+    x: KBRecord,
     *,
     types: list[str] | None = None,
     type_names: dict[str, str] | None = None,
@@ -104,7 +106,7 @@ def format_value(value: Value, lang: str) -> str:
 
 
 def render(
-    record: Any,
+    record: KBRecord,
     lang: str,
     rng: random.Random,
     *,

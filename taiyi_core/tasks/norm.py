@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from taiyi_core.schema import KBRecord
+
 from . import shapes
 from .base import (
     Instance,
@@ -34,7 +36,7 @@ FAMILIES = ("kb",)
 Value = dict[str, list[str]]
 
 
-def gold(x: Any) -> Value:
+def gold(x: KBRecord) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     out: Value = {}
@@ -52,7 +54,7 @@ def gold(x: Any) -> Value:
     return out
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: KBRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     value = gold(record)

@@ -6,7 +6,8 @@ Gold is the first answer string (stripped), or ``long_answer`` when there is non
 from __future__ import annotations
 
 import random
-from typing import Any
+
+from taiyi_core.schema import QARecord
 
 from . import _generation
 from .base import Instance, check_family, check_lang, choose_template, instance_gold
@@ -18,14 +19,14 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: Any) -> str:
+def gold(x: QARecord) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     answer = x.answer[0] if x.answer else x.long_answer
     return _generation.clean_text(answer, x, "answer")
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: QARecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     template = choose_template(NAME, lang, rng)

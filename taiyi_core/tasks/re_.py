@@ -25,6 +25,8 @@ import random
 import re
 from typing import Any
 
+from taiyi_core.schema import Entity, KBRecord
+
 from . import shapes
 from .base import (
     Instance,
@@ -51,7 +53,7 @@ ZH_PHRASE = "关系的实体对如下"
 
 
 def _names(
-    record: Any, relation_types: list[str] | None, names: dict[str, str] | None, *, prompt: bool = True
+    record: KBRecord, relation_types: list[str] | None, names: dict[str, str] | None, *, prompt: bool = True
 ) -> list[str]:
     """The relation types asked for; a prompt needs the dataset's list, ``gold`` alone may use the
     record's own types (no prompt shows them)."""
@@ -70,20 +72,20 @@ def _names(
     return list(dict.fromkeys(shown))
 
 
-def _argument(record: Any, ents: list, ref: str, level: str) -> tuple[int, str]:
+def _argument(record: KBRecord, ents: list, ref: str, level: str) -> tuple[int, str]:
     for pos, ent in enumerate(ents):
         if _resolves(ent, ref, level):
             return pos, ent.text
     raise RenderError(f"{shapes.where(record)}: relation argument {ref!r} ({level}) matches no entity")
 
 
-def _resolves(ent: Any, ref: str, level: str) -> bool:
+def _resolves(ent: Entity, ref: str, level: str) -> bool:
     if level == "mention":
         return ent.id == ref
     return level == "concept" and any(n.id == ref for n in ent.normalized)
 
 
-def unresolved(record: Any, relations: list | None = None) -> list[str]:
+def unresolved(record: KBRecord, relations: list | None = None) -> list[str]:
     """Ids of relations (default: all the record's) whose head or tail matches no entity (the data
     audit counts them; render quarantines such a record for its RE view)."""
     rels = record.relations if relations is None else relations
@@ -91,7 +93,7 @@ def unresolved(record: Any, relations: list | None = None) -> list[str]:
             if not all(any(_resolves(e, ref, r.level) for e in record.entities) for ref in (r.head, r.tail))]
 
 
-def _triples(record: Any, rel_list: list[str], names: dict[str, str] | None) -> Value:
+def _triples(record: KBRecord, rel_list: list[str], names: dict[str, str] | None) -> Value:
     found: dict[str, list[tuple[int, int, str, str]]] = {t: [] for t in rel_list}
     ents = by_appearance(record.entities)
     for rel in record.relations:
@@ -111,7 +113,7 @@ def _triples(record: Any, rel_list: list[str], names: dict[str, str] | None) -> 
 
 
 def gold(
-    x: Any,
+    x: KBRecord,
     *,
     relation_types: list[str] | None = None,
     relation_names: dict[str, str] | None = None,
@@ -141,7 +143,7 @@ def is_no_relation(text: str, lang: str) -> bool:
 
 
 def render(
-    record: Any,
+    record: KBRecord,
     lang: str,
     rng: random.Random,
     *,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+
+from taiyi_core.schema import T2TRecord
 
 from . import _generation, shapes
 from .base import (
@@ -33,13 +34,13 @@ HEADER_RE = re.compile(r"(诊疗报告如下|report is as follows)\s*[:：]?\s*$
 Value = dict[str, str]
 
 
-def gold(x: Any) -> Value:
+def gold(x: T2TRecord) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return record_fields(x, "a report needs named fields (free text belongs to t2t)")
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: T2TRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     return fields_instances(NAME, record, lang, rng, gold(record), header=HEADER[lang])

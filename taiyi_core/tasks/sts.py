@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+
+from taiyi_core.schema import PairRecord
 
 from . import shapes
 from .base import (
@@ -35,7 +36,7 @@ FAMILIES = ("pairs",)
 LEAD = re.compile(r"^(?:answer|result|label|答案|结果|标签)\s*[:：]\s*", re.IGNORECASE)
 
 
-def _show(label: str, names: dict[str, str] | None, record: Any) -> str:
+def _show(label: str, names: dict[str, str] | None, record: PairRecord) -> str:
     shown = normalize_ws((names or {}).get(label, label))
     if not shown or shown != shown.strip("\"'“”。.") or LEAD.match(shown):
         raise RenderError(
@@ -45,20 +46,20 @@ def _show(label: str, names: dict[str, str] | None, record: Any) -> str:
 
 
 def label_set(
-    record: Any, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+    record: PairRecord, label_names: dict[str, str] | None = None, labels: list[str] | None = None
 ) -> list[str]:
     raw = list(labels) if labels is not None else (list(record.label_set) or list(label_names or {}))
     return list(dict.fromkeys(_show(x, label_names, record) for x in raw))
 
 
-def gold(x: Any, *, label_names: dict[str, str] | None = None) -> str:
+def gold(x: PairRecord, *, label_names: dict[str, str] | None = None) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return _show(x.label, label_names, x)
 
 
 def render(
-    record: Any,
+    record: PairRecord,
     lang: str,
     rng: random.Random,
     *,

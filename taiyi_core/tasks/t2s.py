@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from taiyi_core.schema import T2TRecord
+
 from . import _generation, shapes
 from .base import (
     Instance,
@@ -30,27 +32,27 @@ FAMILIES = ("t2t",)
 Value = dict[str, str]
 
 
-def gold(x: Any) -> Value:
+def gold(x: T2TRecord) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return record_fields(x, "text-to-structure needs named fields")
 
 
-def record_fields(record: Any, need: str) -> Value:
+def record_fields(record: T2TRecord, need: str) -> Value:
     """The record's named fields, cleaned; RenderError saying ``need`` when it has none."""
     if not record.fields:
         raise RenderError(f"{shapes.where(record)}: {need}")
     return shapes.clean_fields(record.fields, record)
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: T2TRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     return fields_instances(NAME, record, lang, rng, gold(record))
 
 
 def fields_instances(
-    task: str, record: Any, lang: str, rng: random.Random, value: Value, header: str | None = None
+    task: str, record: T2TRecord, lang: str, rng: random.Random, value: Value, header: str | None = None
 ) -> list[Instance]:
     """The instance asking for ``value``'s fields from ``record.input``: one ``field: value`` line per
     field in order, after ``header`` when given (report generation)."""

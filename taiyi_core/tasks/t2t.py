@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+
+from taiyi_core.schema import T2TRecord
 
 from . import _generation
 from .base import Instance, RenderError, check_family, check_lang, choose_template, instance_gold
@@ -16,7 +17,7 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: Any) -> str:
+def gold(x: T2TRecord) -> str:
     return (
         instance_gold(NAME, parse, x)
         if isinstance(x, Instance)
@@ -24,7 +25,7 @@ def gold(x: Any) -> str:
     )
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: T2TRecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     if record.type not in KIND["en"]:

@@ -25,6 +25,8 @@ import random
 import re
 from typing import Any
 
+from taiyi_core.schema import TextRecord
+
 from . import shapes
 from .base import (
     Instance,
@@ -47,7 +49,7 @@ ANCHOR = re.compile(
 )
 
 
-def _map(labels: list[str], names: dict[str, str] | None, record: Any) -> list[str]:
+def _map(labels: list[str], names: dict[str, str] | None, record: TextRecord) -> list[str]:
     out = [shapes.clean_item((names or {}).get(lab, lab), record, "label") for lab in labels]
     return list(dict.fromkeys(out))
 
@@ -57,14 +59,14 @@ def _needs_quote(label: str) -> bool:
 
 
 def label_set(
-    record: Any, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+    record: TextRecord, label_names: dict[str, str] | None = None, labels: list[str] | None = None
 ) -> list[str]:
     """The dataset's labels as shown: ``labels`` when given, else the reader's ``record.label_set``."""
     return _map(list(labels) if labels is not None else list(record.label_set), label_names, record)
 
 
 def gold(
-    x: Any, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+    x: TextRecord, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
 ) -> list[str]:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
@@ -83,7 +85,7 @@ def format_value(labels: list[str], lang: str) -> str:
 
 
 def render(
-    record: Any,
+    record: TextRecord,
     lang: str,
     rng: random.Random,
     *,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+
+from taiyi_core.schema import QARecord
 
 from . import shapes
 from .base import (
@@ -54,7 +55,7 @@ def _label(word: str) -> str | None:
     return None
 
 
-def gold(x: Any) -> str:
+def gold(x: QARecord) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     value = _GOLD.get(normalize_ws(x.answer[0]).lower()) if len(x.answer) == 1 else None
@@ -63,7 +64,7 @@ def gold(x: Any) -> str:
     return value
 
 
-def render(record: Any, lang: str, rng: random.Random) -> list[Instance]:
+def render(record: QARecord, lang: str, rng: random.Random) -> list[Instance]:
     check_lang(lang)
     check_family(NAME, FAMILIES, record)
     value = gold(record)
