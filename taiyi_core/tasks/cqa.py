@@ -20,7 +20,7 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: QARecord) -> str:
+def gold(x: QARecord | Instance) -> str:
     return instance_gold(NAME, parse, x) if isinstance(x, Instance) else qa.gold(x)
 
 

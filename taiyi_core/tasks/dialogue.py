@@ -32,7 +32,7 @@ def _pairs(record: DialogueRecord) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def gold(x: DialogueRecord) -> str:
+def gold(x: DialogueRecord | Instance) -> str:
     return instance_gold(NAME, parse, x) if isinstance(x, Instance) else _pairs(x)[-1][1]
 
 

@@ -52,7 +52,7 @@ def _write(value: str) -> str:
     return shapes.write_item(value, (", ",))
 
 
-def gold(x: KBRecord, *, event_names: dict[str, str] | None = None) -> list[Event]:
+def gold(x: KBRecord | Instance, *, event_names: dict[str, str] | None = None) -> list[Event]:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     names = event_names or {}

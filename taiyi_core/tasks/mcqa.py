@@ -68,7 +68,7 @@ def _options(record: QARecord) -> list[str]:
     return opts
 
 
-def gold(x: QARecord) -> MCAnswer:
+def gold(x: QARecord | Instance) -> MCAnswer:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     opts = _options(x)

@@ -18,7 +18,7 @@ LANG_NAME = {"en": {"en": "English", "zh": "Chinese"}, "zh": {"en": "英文", "z
 parse = _generation.parse
 
 
-def gold(x: TranslationRecord) -> str:
+def gold(x: TranslationRecord | Instance) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return _generation.clean_text(x.target_text, x, "target text")

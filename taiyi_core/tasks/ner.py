@@ -85,7 +85,7 @@ def by_appearance(entities: list) -> list:
 
 
 def gold(
-    x: KBRecord,
+    x: KBRecord | Instance,
     *,
     types: list[str] | None = None,
     type_names: dict[str, str] | None = None,

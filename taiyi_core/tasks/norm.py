@@ -36,7 +36,7 @@ FAMILIES = ("kb",)
 Value = dict[str, list[str]]
 
 
-def gold(x: KBRecord) -> Value:
+def gold(x: KBRecord | Instance) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     out: Value = {}

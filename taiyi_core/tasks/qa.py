@@ -19,7 +19,7 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: QARecord) -> str:
+def gold(x: QARecord | Instance) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     answer = x.answer[0] if x.answer else x.long_answer

@@ -113,7 +113,7 @@ def _triples(record: KBRecord, rel_list: list[str], names: dict[str, str] | None
 
 
 def gold(
-    x: KBRecord,
+    x: KBRecord | Instance,
     *,
     relation_types: list[str] | None = None,
     relation_names: dict[str, str] | None = None,

@@ -34,7 +34,7 @@ HEADER_RE = re.compile(r"(诊疗报告如下|report is as follows)\s*[:：]?\s*$
 Value = dict[str, str]
 
 
-def gold(x: T2TRecord) -> Value:
+def gold(x: T2TRecord | Instance) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return record_fields(x, "a report needs named fields (free text belongs to t2t)")

@@ -52,7 +52,7 @@ def label_set(
     return list(dict.fromkeys(_show(x, label_names, record) for x in raw))
 
 
-def gold(x: PairRecord, *, label_names: dict[str, str] | None = None) -> str:
+def gold(x: PairRecord | Instance, *, label_names: dict[str, str] | None = None) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return _show(x.label, label_names, x)

@@ -32,7 +32,7 @@ FAMILIES = ("t2t",)
 Value = dict[str, str]
 
 
-def gold(x: T2TRecord) -> Value:
+def gold(x: T2TRecord | Instance) -> Value:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     return record_fields(x, "text-to-structure needs named fields")

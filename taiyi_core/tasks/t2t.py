@@ -17,7 +17,7 @@ parse = _generation.parse
 score = _generation.score
 
 
-def gold(x: T2TRecord) -> str:
+def gold(x: T2TRecord | Instance) -> str:
     return (
         instance_gold(NAME, parse, x)
         if isinstance(x, Instance)

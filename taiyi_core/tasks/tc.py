@@ -66,7 +66,7 @@ def label_set(
 
 
 def gold(
-    x: TextRecord, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
+    x: TextRecord | Instance, *, label_names: dict[str, str] | None = None, labels: list[str] | None = None
 ) -> list[str]:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)

@@ -55,7 +55,7 @@ def _label(word: str) -> str | None:
     return None
 
 
-def gold(x: QARecord) -> str:
+def gold(x: QARecord | Instance) -> str:
     if isinstance(x, Instance):
         return instance_gold(NAME, parse, x)
     value = _GOLD.get(normalize_ws(x.answer[0]).lower()) if len(x.answer) == 1 else None
