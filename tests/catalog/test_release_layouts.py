@@ -5,7 +5,7 @@ entry (its convert steps first, as ``taiyi data fetch`` runs them), plus the rea
 pico_extraction: ``sentences.json`` (object ``"PMID:SENIDX" -> text``, no final newline) and
 ``annotations/<element>_expert.json`` (object ``id -> {"annotations": [[0/1 per token] x 3], "wids"}``);
 geokhoj_v1: ``geo_samples_{train,test}.csv`` without a header (GSM id, label, text); mlee:
-``MLEE-1.0.2-rev1/standoff/{development/train, development/test, test/test}``.
+``MLEE-1.0.2-rev1/standoff/{development/train, development/test, test/test}`` with ``.a1``/``.a2``.
 """
 
 from __future__ import annotations
@@ -136,7 +136,10 @@ def test_mlee_globs_pick_each_split_from_its_release_folder(tmp_path):
     docs = {"train": "development/train/PMID-1", "dev": "development/test/PMID-2", "test": "test/test/PMID-3"}
     for stem in docs.values():
         _write(root / f"{stem}.txt", "VEGF induces angiogenesis.\n")
-        _write(root / f"{stem}.ann", "T1\tGene_or_gene_product 0 4\tVEGF\n")
+        _write(root / f"{stem}.a1", "T1\tGene_or_gene_product 0 4\tVEGF\n")
+        event = "Blood_vessel_development"
+        _write(root / f"{stem}.a2", f"T2\t{event} 13 25\tangiogenesis\nE1\t{event}:T2\n")
     for split, stem in docs.items():
         tally = read_split(CATALOG.get("mlee"), tmp_path, split)
-        assert [r.id for r in tally.items] == [Path(stem).name] and tally.mentions == 1, split
+        assert [r.id for r in tally.items] == [Path(stem).name], split
+        assert (tally.quarantined, tally.mentions, tally.events) == (0, 1, 1), tally.reasons
