@@ -13,6 +13,7 @@ from taiyi_core.config import Resources, load_profile
 from taiyi_core.launch import JobFailed, Launcher, selftest, wait
 from taiyi_core.rundir import RunDir
 from tests.conftest import slurm_available
+from tests.launch import jobs
 
 pytestmark = [
     pytest.mark.slurm,
@@ -62,7 +63,7 @@ def test_single_job_runs_on_slurm_and_is_recorded(launcher):
 
 
 def test_four_task_array(launcher):
-    subs = launcher.map_array("square", selftest.square, [1, 2, 3, 4], resources=SMALL)
+    subs = launcher.map_array("square", jobs.square, [1, 2, 3, 4], resources=SMALL)
     assert len({s.record.array_job_id for s in subs}) == 1
     assert [s.record.array_index for s in subs] == [0, 1, 2, 3]
     assert wait(subs) == [1, 4, 9, 16]
@@ -71,7 +72,7 @@ def test_four_task_array(launcher):
 
 def test_two_task_job_all_reduces_over_gloo(launcher):
     res = Resources(tasks_per_node=2, cpus_per_task=1, mem_gb=2, timeout_min=5)
-    sub = launcher.submit_function("allreduce", selftest.all_reduce_sum, 1.5, distributed=True, resources=res)
+    sub = launcher.submit_function("allreduce", jobs.all_reduce_sum, 1.5, distributed=True, resources=res)
     results = sub.job.results()  # one result per task
     assert sorted(r["rank"] for r in results) == [0, 1]
     assert all(r["world_size"] == 2 for r in results)
@@ -80,9 +81,9 @@ def test_two_task_job_all_reduces_over_gloo(launcher):
 
 def test_afterok_chain_starts_second_only_after_first_succeeds(launcher, tmp_path):
     stamp = str(tmp_path / "stamp.txt")
-    first = launcher.submit_function("first", selftest.write_stamp, stamp, 3.0, resources=SMALL)
+    first = launcher.submit_function("first", jobs.write_stamp, stamp, 3.0, resources=SMALL)
     second = launcher.submit_function(
-        "second", selftest.read_stamp, stamp, resources=SMALL, depends_on=[first.job_id]
+        "second", jobs.read_stamp, stamp, resources=SMALL, depends_on=[first.job_id]
     )
     assert second.record.depends_on == [first.job_id]
     # while the first job sleeps, the second is held by SLURM on its dependency
@@ -100,12 +101,12 @@ def test_afterok_chain_starts_second_only_after_first_succeeds(launcher, tmp_pat
 
 
 def test_failing_job_surfaces_remote_traceback_and_log(launcher):
-    sub = launcher.submit_function("boom", selftest.fail, "the reagent ran out", resources=SMALL)
+    sub = launcher.submit_function("boom", jobs.fail, "the reagent ran out", resources=SMALL)
     with pytest.raises(JobFailed) as info:
         sub.result()
     err = info.value
     assert err.job_id == sub.job_id and err.step == "boom"
     assert "the reagent ran out" in str(err)
-    assert "Traceback" in str(err) and "selftest.py" in str(err)
+    assert "Traceback" in str(err) and "jobs.py" in str(err)
     assert err.log.exists() and err.log.name == f"{sub.job_id}_0_log.err"
     assert settled_field(sub.job_id, "State") == "FAILED"

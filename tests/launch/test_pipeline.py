@@ -16,11 +16,11 @@ from tests.conftest import slurm_available
 PIPELINE = {
     "steps": {
         "fanout": {
-            "entry": "taiyi_core.launch.selftest:touch_item",
-            "items": "taiyi_core.launch.selftest:items_abc",
+            "entry": "tests.launch.jobs:touch_item",
+            "items": "tests.launch.jobs:items_abc",
             "kwargs": {"stage": 7},
         },
-        "gather": {"entry": "taiyi_core.launch.selftest:gather", "after": ["fanout"]},
+        "gather": {"entry": "tests.launch.jobs:gather", "after": ["fanout"]},
         "later": {"entry": "taiyi_core.not_yet_written:run", "after": ["gather"]},
     },
     "groups": {"both": ["fanout", "gather"], "all": ["fanout", "gather", "later"]},

@@ -19,10 +19,10 @@ from tests.conftest import slurm_available
 PIPELINE = {
     "steps": {
         "fan": {
-            "entry": "taiyi_core.launch.selftest:flaky_item",
-            "items": "taiyi_core.launch.selftest:items_abc",
+            "entry": "tests.launch.jobs:flaky_item",
+            "items": "tests.launch.jobs:items_abc",
         },
-        "gather": {"entry": "taiyi_core.launch.selftest:gather", "after": ["fan"]},
+        "gather": {"entry": "tests.launch.jobs:gather", "after": ["fan"]},
     },
     "groups": {"both": ["fan", "gather"]},
 }
