@@ -165,6 +165,7 @@ def doctor(
     preset: str = typer.Option(
         None, "--preset", help="also check this preset: its sections, model (cache or folder), raw data, GPUs"
     ),
+    sets: list[str] = typer.Option(None, "--set", help="preset override key.path=value (repeatable)"),
     submit_probe: bool = typer.Option(False, "--submit", help="also submit a one-second job and wait"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
@@ -175,7 +176,7 @@ def doctor(
         prof = load_profile(profile)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    checks = doc.run_checks(prof, preset)  # every check runs; each problem is one row
+    checks = doc.run_checks(prof, preset, sets or ())  # every check runs; each problem is one row
     if submit_probe:
         checks += doc._guarded("submit probe", lambda: doc.submit_probe(prof))
         if prof.container and prof.executor == "slurm":

@@ -8,7 +8,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -217,12 +217,12 @@ def check_sbatch_test_only(profile: Profile) -> Check:
     )
 
 
-def check_preset(preset_name: str) -> list[Check]:
+def check_preset(preset_name: str, overrides: Sequence[str] = ()) -> list[Check]:
     """The preset loads (typed sections), its model is a folder or in the HF cache, its raw data is there."""
     from taiyi_core.model_check import model_problem
 
     try:
-        preset = load_preset(preset_name)
+        preset = load_preset(preset_name, overrides)
     except ConfigError as exc:
         return [Check("preset", "fail", str(exc), "fix the key named (README: Presets)")]
     checks = [Check("preset", "pass", f"{preset.name}: every section valid")]
@@ -266,7 +266,9 @@ def _guarded(name: str, check: Callable[[], Check | list[Check]]) -> list[Check]
     return out if isinstance(out, list) else [out]
 
 
-def run_checks(profile: Profile, preset_name: str | None = None) -> list[Check]:
+def run_checks(
+    profile: Profile, preset_name: str | None = None, overrides: Sequence[str] = ()
+) -> list[Check]:
     checks = _guarded("python", check_python) + _guarded("packages", check_packages)
     if profile.executor == "slurm":
         checks += _guarded("slurm", lambda: check_slurm(profile))
@@ -274,7 +276,7 @@ def run_checks(profile: Profile, preset_name: str | None = None) -> list[Check]:
     checks += _guarded("gpu", lambda: check_gpu(profile, preset_name))
     checks += _guarded("container", lambda: check_container(profile))
     if preset_name:
-        checks += _guarded("preset", lambda: check_preset(preset_name))
+        checks += _guarded("preset", lambda: check_preset(preset_name, overrides))
     return checks
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,11 @@ def _run_dir(value: str) -> RunDir:
     return run
 
 
-def _preset(run: RunDir, preset: str | None) -> Preset:
-    """The run's frozen preset, or ``preset`` frozen now (taiyi_core/lifecycle.py)."""
+def _preset(run: RunDir, preset: str | None, overrides: Sequence[str] = ()) -> Preset:
+    """The run's frozen preset, or ``preset`` (with overrides) frozen now (taiyi_core/lifecycle.py)."""
     from taiyi_core import lifecycle
 
-    return lifecycle.step_preset(run, preset)
+    return lifecycle.step_preset(run, preset, overrides)
 
 
 def _datasets(run: RunDir, value: str | None, default: list[str]) -> list[str]:
@@ -97,6 +98,9 @@ def run_cmd(
         None, "--adapter", help="stage2 | stage1 | none | PATH; without --run/--model: DIR on its own base"
     ),
     preset: str | None = typer.Option(None, "--preset", help="default: the run's frozen preset.yaml"),
+    sets: list[str] = typer.Option(
+        None, "--set", help="preset override key.path=value (repeatable; kept in the frozen preset)"
+    ),
     limit: int | None = typer.Option(None, "--limit", help="first N instances per set (smoke runs)"),
     batch_size: int | None = typer.Option(None, "--batch-size"),
     backend: str | None = typer.Option(None, "--backend", help="auto | hf | vllm"),
@@ -154,7 +158,7 @@ def run_cmd(
             if run is None:
                 raise ConfigError("give --run RUN, --model PATH_OR_HUB_ID, or --adapter DIR")
             rd = _run_dir(run)
-            p = _preset(rd, preset)
+            p = _preset(rd, preset, sets or ())
             settings = eval_settings(p, f"preset {p.name}", adapter=adapter, **overrides)
             names = _datasets(rd, datasets, settings.datasets)
         weights = resolve_weights(p.model, settings.adapter, rd)

@@ -73,7 +73,12 @@ def convert(
     console.print(table)
 
 
-def _run_and_preset(run: str, preset: str | None) -> tuple[object, object]:
+SETS_HELP = "preset override key.path=value (repeatable; kept in the frozen preset)"
+
+
+def _run_and_preset(
+    run: str, preset: str | None, overrides: list[str] | None = None
+) -> tuple[object, object]:
     """The run and its preset: the frozen one, or ``preset`` frozen now (the run's first step).
     A configuration problem (a model that is not there included) is one line and exit status 2."""
     from taiyi_core import lifecycle
@@ -83,7 +88,7 @@ def _run_and_preset(run: str, preset: str | None) -> tuple[object, object]:
 
     try:
         rd = RunDir.from_arg(run)
-        resolved = lifecycle.resolve(rd, preset)
+        resolved = lifecycle.resolve(rd, preset, overrides or ())
         problem = model_problem(resolved.preset.model, str(resolved.file))
         if problem:
             raise ConfigError(problem)
@@ -107,6 +112,7 @@ def train(
     preset: str | None = typer.Option(
         None, "--preset", help="Preset name/path (default: the run's frozen one)."
     ),
+    sets: list[str] = typer.Option(None, "--set", help=SETS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the stage summary as JSON."),
 ) -> None:
     """Train one stage locally in this process (resumes from the latest checkpoint)."""
@@ -116,7 +122,7 @@ def train(
         return
     if run is None or stage is None:
         raise typer.BadParameter("give --run and --stage (or a subcommand: preview)", ctx=ctx)
-    rd, p = _run_and_preset(run, preset)
+    rd, p = _run_and_preset(run, preset, sets)
     summary = train_stage(rd, p, stage=stage)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
@@ -182,12 +188,13 @@ def merge(
     preset: str | None = typer.Option(
         None, "--preset", help="Preset name/path (default: the run's frozen one)."
     ),
+    sets: list[str] = typer.Option(None, "--set", help=SETS_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Merge the stage's adapter into the base model (runs/<run>/train/merged) for serving."""
     from taiyi_core.train.jobs import merge_adapter
 
-    rd, p = _run_and_preset(run, preset)
+    rd, p = _run_and_preset(run, preset, sets)
     summary = merge_adapter(rd, p, stage=stage)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))

@@ -211,3 +211,28 @@ def test_user_catalog_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("TAIYI_CATALOG_PATH", str(tmp_path / "absent"))
     with pytest.raises(CatalogError, match="TAIYI_CATALOG_PATH: .*absent is not a folder"):
         load_catalog()
+
+
+def test_set_overrides_on_in_process_commands(tmp_path, monkeypatch):
+    """train, merge, eval run and doctor take the same overrides as --set key=value."""
+    import json
+
+    monkeypatch.setenv("TAIYI_RUNS", str(tmp_path / "runs"))
+    run = RunDir.named("s")
+    lifecycle.step_preset(run, "demo")
+    env = {**os.environ, "COLUMNS": "300"}
+    for argv in (
+        ["train", "--run", "s", "--stage", "1", "--set", "train.lr=1e-4"],
+        ["merge", "--run", "s", "--set", "train.lr=1e-4"],
+        ["eval", "run", "--run", "s", "--set", "train.lr=1e-4"],
+    ):
+        res = CliRunner().invoke(cli.app, argv, env=env)
+        assert res.exit_code == 2 and "different preset" in res.output and "train.lr" in res.output, (
+            res.output
+        )
+    res = CliRunner().invoke(
+        cli.app, ["doctor", "--preset", "demo", "--set", "train.lr=fast", "--json"], env=env
+    )
+    checks = json.loads(res.stdout[res.stdout.index("[") :])
+    preset = next(c for c in checks if c["name"] == "preset")
+    assert res.exit_code == 1 and preset["status"] == "fail" and "key 'train.lr'" in preset["detail"]
