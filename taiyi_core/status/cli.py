@@ -103,7 +103,7 @@ def status(
         print(json.dumps(to_dict(st), indent=2, ensure_ascii=False))
         return
     if not watch:
-        console.print(render(st, limit))
+        console.print(render(st, limit, width=console.width))
         if html is not None:
             console.print(f"HTML report: {html}")
         return

@@ -74,19 +74,35 @@ def _progress_line(step: StepStatus) -> Text | None:
     return t
 
 
-def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Table:
+# (header, column options); the columns a narrow terminal (< NARROW_BELOW columns) leaves out
+JOB_COLUMNS: tuple[tuple[str, dict], ...] = (
+    ("Step / job (task)", {"overflow": "fold", "max_width": 30}),
+    ("State", {"no_wrap": True}),
+    ("Elapsed", {"justify": "right", "no_wrap": True}),
+    ("Rst", {"justify": "right", "no_wrap": True}),
+    ("GPU h", {"justify": "right", "no_wrap": True}),
+    ("CPU h", {"justify": "right", "no_wrap": True}),
+    ("CPU% RSS GPU", {"justify": "right", "no_wrap": True}),
+    ("Counts / reason / failure", {"ratio": 1}),
+)
+NARROW_DROPS = frozenset({"Rst", "CPU h", "CPU% RSS GPU"})
+NARROW_BELOW = 110
+
+
+def jobs_table(
+    status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS, progress: bool = True, narrow: bool = False
+) -> Table:
     """Step summary rows (state, counts, cost, training progress), each followed by its jobs."""
     table = Table(title=f"run {status.run} — jobs by step", expand=False)
-    table.add_column("Step / job (task)", overflow="fold", max_width=30)
-    table.add_column("State", no_wrap=True)
-    table.add_column("Elapsed", justify="right", no_wrap=True)
-    table.add_column("Rst", justify="right", no_wrap=True)
-    table.add_column("GPU h", justify="right", no_wrap=True)
-    table.add_column("CPU h", justify="right", no_wrap=True)
-    table.add_column("CPU% RSS GPU", justify="right", no_wrap=True)
-    table.add_column("Counts / reason / failure", ratio=1)
+    keep = [i for i, (name, _) in enumerate(JOB_COLUMNS) if not (narrow and name in NARROW_DROPS)]
+    for i in keep:
+        table.add_column(JOB_COLUMNS[i][0], **JOB_COLUMNS[i][1])
+
+    def add(*cells: RenderableType | str) -> None:
+        table.add_row(*(cells[i] for i in keep))
+
     for step in status.steps:
-        table.add_row(
+        add(
             Text(step.name, style="bold"),
             _state(step.state),
             "",
@@ -96,16 +112,16 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
             "",
             Text(fmt.counts_text(step.counts) if step.jobs else "in-process (state from outputs)", "bold"),
         )
-        line = _progress_line(step)
+        line = _progress_line(step) if progress else None
         if line is not None:
-            table.add_row("", "", "", "", "", "", "", line)
+            add("", "", "", "", "", "", "", line)
         jobs = sorted(step.jobs, key=_job_order)
         shown = jobs if max_jobs is None else jobs[:max_jobs]
         for j in shown:
             label = Text(f"  {j.job_id}", style="dim" if j.superseded else "")
             if j.task:
                 label.append(f" ({j.task})", style="dim")
-            table.add_row(
+            add(
                 label,
                 _state(j.state),
                 fmt.elapsed(j.elapsed_s if j.state not in WAITING_STATES else None, j.elapsed_approximate),
@@ -116,12 +132,11 @@ def jobs_table(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Ta
                 _detail(j),
             )
         if len(jobs) > len(shown) and shown:  # with no jobs listed the counts say it all
-            more = Text(f"… {len(jobs) - len(shown)} more (--all)", style="dim")
-            table.add_row("", "", "", "", "", "", "", more)
+            add("", "", "", "", "", "", "", Text(f"… {len(jobs) - len(shown)} more (--all)", style="dim"))
         if max_jobs != 0:
             table.add_section()
     tot = totals(status)
-    table.add_row(
+    add(
         Text("total", style="bold"),
         "",
         "",
@@ -204,12 +219,21 @@ def header(status: RunStatus) -> Text:
     return t
 
 
-def render(status: RunStatus, max_jobs: int | None = DEFAULT_MAX_JOBS, scores: bool = True) -> RenderableType:
-    """Header, errors, jobs by step, evaluation progress, scoreboard (unless ``scores`` is off), data."""
+def render(
+    status: RunStatus,
+    max_jobs: int | None = DEFAULT_MAX_JOBS,
+    scores: bool = True,
+    progress: bool = True,
+    width: int | None = None,
+) -> RenderableType:
+    """Header, errors, jobs by step (with training progress lines), evaluation progress, the
+    scoreboard (unless ``scores`` is off), data totals. Below NARROW_BELOW columns (``width``) the
+    jobs table leaves out restarts, CPU hours and resource use (all still in --json)."""
+    narrow = width is not None and width < NARROW_BELOW
     parts: list[RenderableType | None] = [
         header(status),
         errors_block(status),
-        jobs_table(status, max_jobs),
+        jobs_table(status, max_jobs, progress, narrow),
         eval_progress_line(status),
         eval_table(status) if scores else None,
         data_line(status),
@@ -225,13 +249,13 @@ def render_to_fit(
     status: RunStatus, console: Console, max_jobs: int | None = DEFAULT_MAX_JOBS
 ) -> RenderableType:
     """The fullest view that fits the console's height (for ``--watch``): first fewer jobs per step,
-    then no scoreboard; every step row and the header always stay."""
+    then no scoreboard, then no training progress lines; every step row and the header always stay."""
     limits = (
         [max_jobs] if max_jobs is not None and max_jobs <= 0 else [max_jobs, *range(max_jobs or 12, -1, -1)]
     )
     for scores in (True, False):
         for limit in dict.fromkeys(limits):
-            view = render(status, limit, scores=scores)
+            view = render(status, limit, scores=scores, width=console.width)
             if _height(console, view) <= console.height:
                 return view
-    return render(status, 0, scores=False)
+    return render(status, 0, scores=False, progress=False, width=console.width)

@@ -116,3 +116,13 @@ def test_live_sacct_resource_columns(tmp_path):
     assert 0.3 < job.cpu_efficiency <= 1.5, job  # elapsed is whole seconds, CPU time is not
     obj = json.loads(json.dumps(cli.to_dict(st)))
     assert obj["steps"][0]["jobs"][0]["cpu_efficiency"] == job.cpu_efficiency and obj["errors"] == []
+
+
+def test_real_devcluster_capture_with_steps():
+    """Captured on the dev cluster (sacct_argv's fields): a 40 s srun step holding 300 MB, busy."""
+    from .conftest import DATA
+
+    (row,) = slurm.parse_sacct((DATA / "sacct_devcluster_steps.txt").read_text())
+    assert row.job_id == "109" and row.state == "COMPLETED" and row.elapsed_s == 41
+    assert row.max_rss_gb == pytest.approx(320604 / 1024**2)  # the srun step's MaxRSS, not the batch's
+    assert row.total_cpu_s == pytest.approx(37.295) and row.gpu_mem_gb is None  # no GPU accounting here

@@ -1,4 +1,4 @@
-"""``taiyi-status --watch`` in a real 120x40 terminal (a tmux pane, read back with capture-pane):
+"""``taiyi-status --watch`` in real 120x40 and 80x24 terminals (a tmux pane, read back with capture-pane):
 the header and every step of the run are on screen, nothing is cut at the right edge.
 
 SLURM's answers come from stand-in ``sacct``/``squeue`` scripts that print the fixture captures
@@ -17,7 +17,6 @@ import pytest
 from .conftest import DATA
 
 SOCKET = "taiyi-status-test"  # a private tmux server: only ours is started and killed
-WIDTH, HEIGHT = 120, 40
 
 
 def _fake_slurm(bin_dir: Path) -> None:
@@ -33,7 +32,9 @@ def _tmux(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed (apt-get install tmux)")
-def test_watch_fits_a_120x40_pane_and_shows_every_step(fixture_run, tmp_path):
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_watch_fits_the_pane_and_shows_every_step(fixture_run, tmp_path, size):
+    WIDTH, HEIGHT = size
     _fake_slurm(tmp_path / "bin")
     status = Path(sys.executable).with_name("taiyi-status")
     command = (
@@ -53,7 +54,7 @@ def test_watch_fits_a_120x40_pane_and_shows_every_step(fixture_run, tmp_path):
             if "total" in screen:
                 break
         lines = screen.rstrip("\n").splitlines()
-        assert "run paper-fixture" in lines[0], screen  # the header is not scrolled away
+        assert lines[0].startswith("run paper-fixture"), screen  # the header is not scrolled away
         assert len(lines) <= HEIGHT and max(len(line) for line in lines) <= WIDTH, screen
         rows = {line.split("│")[1].strip() for line in lines if line.count("│") > 2}
         for step in ("data", "curate", "stage1", "stage2", "eval", "merge", "report", "ablation"):
