@@ -2,8 +2,8 @@
 
 ``load_catalog()`` reads ``datasets_zh.yaml``, ``datasets_en.yaml``, ``extra_sources.yaml`` and
 ``benchmark_sets.yaml`` (BLURB sets outside Taiyi's table) beside this file (field reference: README.md
-in this folder). Reader and task names are checked against the
-fixed lists of the contracts (kept here as constants so the catalog does not import the registries).
+in this folder). Reader and task names are checked against their registries (``READERS`` in
+taiyi_core/formats/__init__.py, taiyi_core/tasks/registry.py).
 Any invalid entry raises :class:`CatalogError` naming the YAML file, the dataset and the key.
 """
 
@@ -15,29 +15,23 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from taiyi_core.catalog.download import Download
+from taiyi_core.formats import READERS
+from taiyi_core.tasks.registry import STAGE2_TASKS, TASK_NAMES
 
 CATALOG_DIR = Path(__file__).resolve().parent
 # folders of user catalog entries; a preset's data.catalog adds to it (config.load_preset)
 CATALOG_PATH_ENV = "TAIYI_CATALOG_PATH"
 DEFAULT_FILES = ("datasets_zh.yaml", "datasets_en.yaml", "extra_sources.yaml", "benchmark_sets.yaml")
 
-# Fixed by the contracts (taiyi_core/formats and taiyi_core/tasks register exactly these names).
-READER_NAMES = (
-    "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml", "diakg",
-)
-TASK_NAMES = (
-    "ner", "re", "ee", "norm", "tc", "sts", "mcqa", "yesno", "qa", "cqa", "dialogue", "mt", "t2t", "report",
-    "t2s",
-)
-# Tasks whose data enters only in stage 2 (QA, dialogue, CoT, general dialogue); the rest is stage 1.
-STAGE2_TASKS = frozenset({"qa", "cqa", "mcqa", "yesno", "dialogue"})
+# Reader and task names come from their registries (formats/__init__.py READERS, tasks/registry.py);
+# STAGE2_TASKS (tasks whose data enters only in stage 2) too.
+READER_NAMES: tuple[str, ...] = tuple(READERS)
 # Task codes as printed in Taiyi's dataset table (plus COT for the chain-of-thought sources).
 TASK_CODES = (
     "NER", "NER/NEN", "RE", "CRE", "EE", "COREF", "TC", "TP-ss", "TP-te", "QA-sqa", "QA-cqa",
@@ -49,14 +43,12 @@ MIX_CATEGORIES = (
     "COT", "general",
 )
 
-Task = Literal[
-    "ner", "re", "ee", "norm", "tc", "sts", "mcqa", "yesno", "qa", "cqa", "dialogue", "mt", "t2t", "report",
-    "t2s",
-]
-ReaderName = Literal[
-    "pubtator", "bioc_xml", "bioc_json", "brat", "conll", "cblue", "tabular", "json_records", "hoc",
-    "ppi_xml", "ddi_xml", "n2c2_xml", "firefly_jsonl", "biocreative_tsv", "bc2gm", "inline_xml", "diakg",
-]
+if TYPE_CHECKING:  # the names are data (the registries), so the checker sees plain strings
+    Task = str
+    ReaderName = str
+else:
+    Task = Literal[TASK_NAMES]
+    ReaderName = Literal[READER_NAMES]
 Language = Literal["en", "zh", "multi"]
 Role = Literal["train", "eval", "both", "none"]
 Suite = Literal["main", "ablation", "zero_shot"]

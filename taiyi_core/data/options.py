@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
+from taiyi_core.tasks.registry import STAGE1_TASKS
 from taiyi_core.validation import ConfigError, _explain
 
 if TYPE_CHECKING:  # Preset holds DataOptions: importing it here at runtime would be a cycle
     from taiyi_core.config import Preset
 
 # Taiyi stage 1 = IE + TC + text pairs + MT + title generation + "other" (report, DAC, Text2DT).
-NON_DIALOGUE_TASKS = ("ner", "re", "ee", "norm", "tc", "sts", "mt", "t2t", "report", "t2s")
-ALL_TASKS = NON_DIALOGUE_TASKS + ("mcqa", "yesno", "qa", "cqa", "dialogue")
+NON_DIALOGUE_TASKS = STAGE1_TASKS
 
 
 class _Strict(BaseModel):

@@ -21,43 +21,7 @@ from taiyi_core.data.inventory import Inventory
 from taiyi_core.tasks import get_task
 from taiyi_core.tasks.base import Instance
 from taiyi_core.tasks.references import reference
-
-# Taiyi's repo categories -> our task names (reverse import of the released data)
-CATEGORY_TASK = {
-    "NER": "ner",
-    "RE": "re",
-    "EE": "ee",
-    "TC": "tc",
-    "TP-ss": "sts",
-    "TP-te": "sts",
-    "MT-en2zh": "mt",
-    "MT-zh2en": "mt",
-    "QA_choice": "mcqa",
-    "QA_sqa": "qa",
-    "QA_cqa": "cqa",
-    "MRD": "dialogue",
-    "TT-ds": "t2t",
-    "TT-ts": "t2s",
-    "ADD": "report",
-    "COT": "qa",
-}
-TASK_CATEGORY = {
-    "ner": "NER",
-    "re": "RE",
-    "ee": "EE",
-    "norm": "NER",
-    "tc": "TC",
-    "sts": "TP-ss",
-    "mt": "MT-zh2en",
-    "mcqa": "QA_choice",
-    "yesno": "QA_choice",
-    "qa": "QA_sqa",
-    "cqa": "QA_cqa",
-    "dialogue": "MRD",
-    "t2t": "TT-ds",
-    "report": "ADD",
-    "t2s": "ADD",
-}
+from taiyi_core.tasks.registry import CATEGORY_TASK, STAGE2_TASKS, TASK_CATEGORY
 
 
 def record_rng(seed: int, dataset: str, what: str, record_id: str) -> random.Random:
@@ -212,7 +176,7 @@ def passthrough(record: Any, view: DatasetView) -> list[dict]:
         return []
     category = meta.get("category", "MRD")
     task = CATEGORY_TASK.get(category, "dialogue")
-    stage = 1 if task in {"ner", "re", "ee", "tc", "sts", "mt", "t2t", "t2s", "report", "norm"} else 2
+    stage = 2 if task in STAGE2_TASKS else 1
     inst = Instance(
         id=f"{view.name}:{record.id}",
         dataset=meta.get("source_dataset") or view.name,

@@ -21,22 +21,23 @@ from taiyi_core.formats.ppi_xml import PpiXmlReader
 from taiyi_core.formats.pubtator import PubTatorReader
 from taiyi_core.formats.tabular import TabularReader
 
+# The one list of readers: the catalog's reader names (and their order in its messages) come from here.
 READERS: dict[str, Reader] = {
     reader.name: reader
     for reader in (
         PubTatorReader(),
-        CblueReader(),
-        JsonRecordsReader(),
-        HocReader(),
-        DdiXmlReader(),
-        BratReader(),
-        TabularReader(),
-        FireflyJsonlReader(),
         BiocXmlReader(),
         BiocJsonReader(),
+        BratReader(),
         ConllReader(),
+        CblueReader(),
+        TabularReader(),
+        JsonRecordsReader(),
+        HocReader(),
         PpiXmlReader(),
+        DdiXmlReader(),
         N2c2XmlReader(),
+        FireflyJsonlReader(),
         BiocreativeTsvReader(),
         Bc2gmReader(),
         InlineXmlReader(),
