@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from taiyi_core.digest import sha256_tag
 from taiyi_core.validation import Strict, validate
@@ -81,6 +81,13 @@ class EvalSettings(Strict):
     @property
     def prompt_format_source(self) -> str:
         return self._format_source
+
+    @field_validator("datasets")
+    @classmethod
+    def _folder_names(cls, names: list[str]) -> list[str]:
+        from taiyi_core.rundir import safe_name
+
+        return [safe_name("eval set", n) for n in names]  # each becomes eval/<name>/ inside the run
 
     @model_validator(mode="after")
     def _check(self) -> EvalSettings:

@@ -83,3 +83,11 @@ def test_traversal_through_the_cli_is_refused_and_writes_nothing(sandbox, argv):
     assert "name" in res.output and "no '/', no '..'" in res.output, res.output
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception  # no traceback
     assert _tree(tmp_path) == before
+
+
+def test_eval_set_names_in_a_preset_are_refused_at_submission(tmp_path, runs_root):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("name: p\nmodel: {name_or_path: m}\neval: {datasets: [ok_set, ../../outside]}\n")
+    res = CliRunner().invoke(cli.app, ["submit", "eval", "--run", "r", "--preset", str(preset), "-n"])
+    assert res.exit_code == 2 and "key 'eval.datasets'" in res.output and "'../../outside'" in res.output
+    assert list(runs_root.iterdir()) == []
