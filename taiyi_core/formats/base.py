@@ -33,6 +33,10 @@ RAW_LIMIT = 500
 #: a record larger than this (characters of its JSON form) is quarantined at read time: ~40x the longest
 #: full-text BioC document of the samples, ~400 MB in tokenisation at the ~190 bytes/char measured
 MAX_RECORD_CHARS = 2_000_000
+#: a file whose lines hold undecodable bytes at most this often has stray bytes (a latin-1 "é" in a UTF-8
+#: file): only the records holding one quarantine; more, and the file is in another encoding (quarantined
+#: whole, naming the option 'encoding')
+STRAY_BYTES_MAX = 0.01
 
 
 class Quarantined(BaseModel):
@@ -144,14 +148,23 @@ class Ctx:
             source=self.source(file, line, record_id),
         )
 
-    def text_of(self, path: Path, encoding: str) -> Generator[Quarantined, None, str | None]:
+    def text_of(
+        self, path: Path, encoding: str, *, stray_bytes: bool = False
+    ) -> Generator[Quarantined, None, str | None]:
         """The decoded file, or None after yielding its Quarantined when it does not decode.
 
-        For readers' generators: ``text = yield from ctx.text_of(path, opts.encoding)``.
+        ``stray_bytes`` (readers of many records per file that check ``undecodable`` per record): a file
+        with undecodable bytes on at most ``STRAY_BYTES_MAX`` of its lines is returned with them kept as
+        lone surrogates. For readers' generators: ``text = yield from ctx.text_of(path, opts.encoding)``.
         """
         try:
             return read_text(path, encoding)
         except DecodeFailure as exc:
+            if stray_bytes:
+                text = read_text_keeping_bad_bytes(path, encoding)
+                lines = text.split("\n")
+                if sum(1 for ln in lines if undecodable(ln)) <= STRAY_BYTES_MAX * len(lines):
+                    return text
             yield self.quarantine(path, str(exc), line=exc.line)
             return None
 
@@ -410,7 +423,7 @@ def _iter_container(text: str, what: str, opening: str, closing: str) -> Iterato
             yield JsonItem(index, line_of(text, start), None, error="JSON nested too deeply to parse; "
                            "rest of file not read", raw=text[start : start + 300])
             return
-        yield JsonItem(index, line_of(text, start), key, value, raw=text[start:pos])
+        yield _checked(JsonItem(index, line_of(text, start), key, value, raw=text[start:pos]))
         index += 1
         pos = skip_ws(text, pos)
         if pos < len(text) and text[pos] == ",":
@@ -450,6 +463,15 @@ def _next_element(text: str, start: int, error_at: int) -> int | None:
     return None if found < 0 else found + len(marker) - 1
 
 
+def _checked(item: JsonItem) -> JsonItem:
+    """An element holding an undecodable byte (text from ``Ctx.text_of(stray_bytes=True)``) is an error."""
+    bad = undecodable(item.raw)
+    if bad:
+        return JsonItem(item.index, item.line, item.key, error=f"byte {bad} in this element does not decode "
+                        "(reader option 'encoding')", raw=item.raw)  # fmt: skip
+    return item
+
+
 def iter_jsonl(text: str) -> Iterator[JsonItem]:
     """One JSON value per line; blank lines are skipped, a bad line is one error item."""
     index = 0
@@ -465,7 +487,7 @@ def iter_jsonl(text: str) -> Iterator[JsonItem]:
         except RecursionError:
             yield JsonItem(index, lineno, None, error="JSON line nested too deeply to parse", raw=line)
         else:
-            yield JsonItem(index, lineno, None, value, raw=line)
+            yield _checked(JsonItem(index, lineno, None, value, raw=line))
         index += 1
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from bioc import BioCAnnotation, BioCDocument, BioCLocation, BioCNode, BioCPassage, BioCRelation, BioCSentence
 from lxml import etree
 
-from taiyi_core.formats.base import Ctx, Reader, SkipRecord
+from taiyi_core.formats.base import Ctx, Reader, SkipRecord, undecodable
 from taiyi_core.formats.bioc_common import BiocOptions, to_record
 from taiyi_core.formats.sentence_xml import element_text
 
@@ -33,6 +33,7 @@ from taiyi_core.formats.sentence_xml import element_text
 class BiocXmlReader(Reader):
     name = "bioc_xml"
     Options = BiocOptions
+    raw_kind = "xml"
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: BiocOptions, ctx: Ctx) -> Iterator:
@@ -81,7 +82,7 @@ class BiocXmlReader(Reader):
     ) -> Iterator:
         """After a syntax error, parse the file one ``<document>…</document>`` at a time so that the
         documents after the broken one are read too; the broken one is quarantined with its line."""
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")  # a bad byte: its document only
         blocks = list(_DOCUMENT.finditer(text))
         if len(blocks) <= seen:
             yield ctx.quarantine(
@@ -90,6 +91,17 @@ class BiocXmlReader(Reader):
             return
         for block in blocks[seen:]:
             line = text.count("\n", 0, block.start()) + 1
+            bad_byte = undecodable(block.group(0))
+            if bad_byte:
+                doc_id = _ID.search(block.group(0))
+                yield ctx.quarantine(
+                    path,
+                    f"byte {bad_byte} in this document is not valid UTF-8",
+                    line=line,
+                    record_id=doc_id.group(1).strip() if doc_id else None,
+                    raw=block.group(0),
+                )
+                continue
             try:
                 elem = etree.fromstring(block.group(0).encode("utf-8"), _PARSER)
             except etree.XMLSyntaxError as bad:

@@ -137,7 +137,7 @@ class CblueReader(Reader):
             "text2dt": lambda obj, o, common: cblue_chip.text2dt(obj, common),
         }.get(opts.variant, self._pair if opts.variant in _PAIR_KEYS else self._text)
         for path in paths:
-            text = yield from ctx.text_of(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
             if text is None:
                 continue
             items = (

@@ -32,7 +32,6 @@ from taiyi_core.formats.base import (
     ReaderOptions,
     SkipRecord,
     check_label,
-    read_text_keeping_bad_bytes,
     split_lines,
     undecodable,
 )
@@ -78,7 +77,9 @@ class ConllReader(Reader):
 
     def _read(self, paths: list[Path], opts: ConllOptions, ctx: Ctx) -> Iterator:
         for path in paths:
-            text = read_text_keeping_bad_bytes(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
+            if text is None:
+                continue
             for doc in _documents(split_lines(text), path, opts):
                 if opts.unit == "document":
                     yield self._document(path, doc, opts, ctx)

@@ -37,11 +37,12 @@ class DdiOptions(ReaderOptions):
 class DdiXmlReader(Reader):
     name = "ddi_xml"
     Options = DdiOptions
+    raw_kind = "xml"
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: DdiOptions, ctx: Ctx) -> Iterator:
         for path in ctx.files_in(paths, "*.xml"):
-            root = yield from xml_root(path, ctx, ("document",), salvage="sentence")
+            root = yield from xml_root(path, ctx, ("document",), salvage=("sentence",))
             if root is None:
                 continue
             doc_id = root.get("id") or path.stem

@@ -19,9 +19,7 @@ from taiyi_core.formats.base import (
     SkipRecord,
     check_label,
     iter_jsonl,
-    read_text_keeping_bad_bytes,
     require,
-    undecodable,
 )
 from taiyi_core.schema import DialogueRecord, Turn
 
@@ -37,13 +35,10 @@ class FireflyJsonlReader(Reader):
 
     def _read(self, paths: list[Path], opts: FireflyOptions, ctx: Ctx) -> Iterator:
         for path in paths:
-            text = read_text_keeping_bad_bytes(path, opts.encoding)  # a bad byte costs its line only
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)  # a stray byte: its line
+            if text is None:
+                continue
             for item in iter_jsonl(text):
-                bad = undecodable(item.raw)
-                if bad:
-                    reason = f"byte {bad} is not valid {opts.encoding} (reader option 'encoding')"
-                    yield ctx.quarantine(path, reason, line=item.line, raw=item.raw)
-                    continue
                 if item.error:
                     yield ctx.quarantine(path, item.error, line=item.line, raw=item.raw)
                     continue

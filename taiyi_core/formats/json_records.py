@@ -39,7 +39,7 @@ class JsonRecordsReader(Reader):
 
     def _read(self, paths: list[Path], opts: JsonRecordsOptions, ctx: Ctx) -> Iterator:
         for path in paths:
-            text = yield from ctx.text_of(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
             if text is None:
                 continue
             for item in _PARSERS[opts.layout](text):

@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Literal
 
 from taiyi_core.formats.base import Ctx, Reader, ReaderOptions, SkipRecord, make_entity
-from taiyi_core.formats.sentence_xml import join_sentences, parse_sentences, sentence_records, xml_root
+from taiyi_core.formats.sentence_xml import (
+    SALVAGED,
+    join_sentences,
+    parse_sentences,
+    sentence_records,
+    xml_root,
+)
 from taiyi_core.schema import Entity, Normalization, Relation
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
@@ -45,11 +51,12 @@ class PpiOptions(ReaderOptions):
 class PpiXmlReader(Reader):
     name = "ppi_xml"
     Options = PpiOptions
+    raw_kind = "xml"
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: PpiOptions, ctx: Ctx) -> Iterator:
         for path in ctx.files_in(paths, "*.xml"):
-            root = yield from xml_root(path, ctx, ("corpus", "document"), salvage="document")
+            root = yield from xml_root(path, ctx, ("corpus", "document"), salvage=("document", "sentence"))
             if root is None:
                 continue
             docs = [root] if root.tag == "document" else root.findall("document")
@@ -63,7 +70,8 @@ class PpiXmlReader(Reader):
         if opts.unit == "sentence":
             yield from sentence_records(path, doc_id, sentences, ctx)
             return
-        if len(sentences) < len(elements):  # bad sentences were quarantined; do not emit it incomplete
+        # bad sentences were quarantined (or lost to invalid XML: SALVAGED); do not emit it incomplete
+        if len(sentences) < len(elements) or doc.get(SALVAGED):
             return
         try:
             ctx.claim_id(doc_id)

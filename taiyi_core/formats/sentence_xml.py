@@ -6,8 +6,8 @@ A parsed sentence is ``(sentence id, source line, text, entities, relations)``; 
 sentence-relative. The format-specific part (``charOffset`` syntax, pair attributes) stays in each reader.
 
 A file that is not well-formed (a truncated corpus, a bad UTF-8 byte, a broken tag) is salvaged: its
-``<document>`` (PPI corpus) or ``<sentence>`` (DDI document) elements are parsed one at a time at their
-own line numbers, a broken one quarantines alone and the others are read (``xml_root(..., salvage=)``).
+``<document>`` (PPI corpus) and ``<sentence>`` elements are parsed one at a time at their own line
+numbers, a broken sentence quarantines alone and the others are read (``xml_root(..., salvage=)``).
 """
 
 from __future__ import annotations
@@ -29,21 +29,23 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def xml_root(
-    path: Path, ctx: Ctx, roots: tuple[str, ...], salvage: str | None = None
+    path: Path, ctx: Ctx, roots: tuple[str, ...], salvage: tuple[str, ...] = ()
 ) -> Generator[Quarantined, None, Any]:
     """The root element, or None after yielding the file's Quarantined (invalid XML, unexpected root).
 
-    ``salvage``: on invalid XML, a root of the first expected tag holding the ``salvage`` elements that
-    parse on their own (each broken one yielded as a Quarantined). For readers' generators:
-    ``root = yield from xml_root(path, ctx, ("document",), salvage="sentence")``.
+    ``salvage``: on invalid XML, a root of the first expected tag holding the ``salvage[0]`` elements
+    that parse on their own; a broken one is rebuilt from its ``salvage[1]`` parts (marked ``SALVAGED``)
+    or yielded as a Quarantined. For readers' generators:
+    ``root = yield from xml_root(path, ctx, ("corpus",), salvage=("document", "sentence"))``.
     """
     try:
         root = etree.parse(str(path), _PARSER).getroot()
-    except etree.XMLSyntaxError as exc:
-        if salvage is None:
-            yield ctx.quarantine(path, f"invalid XML: {exc.msg}", line=exc.lineno)
+    except (etree.XMLSyntaxError, OSError) as exc:  # lxml raises OSError on bytes its encoding refuses
+        msg, line = getattr(exc, "msg", None) or str(exc), getattr(exc, "lineno", None)
+        if not salvage:
+            yield ctx.quarantine(path, f"invalid XML: {msg}", line=line)
             return None
-        return (yield from _salvaged(path, ctx, roots[0], salvage, exc))
+        return (yield from _salvaged(path, ctx, roots[0], salvage, msg, line))
     if root.tag not in roots:
         yield ctx.quarantine(
             path, f"root element is <{root.tag}>, expected <{roots[0]}>", line=root.sourceline
@@ -52,33 +54,77 @@ def xml_root(
     return root
 
 
-def _salvaged(path: Path, ctx: Ctx, root_tag: str, tag: str, exc: etree.XMLSyntaxError):
+#: set on an element rebuilt from the parts that parse (a document missing a broken sentence)
+SALVAGED = "taiyi-salvaged"
+
+
+def _salvaged(path: Path, ctx: Ctx, root_tag: str, tags: tuple[str, ...], msg: str, line: int | None):
     text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     head = re.search(rf"<{root_tag}\b[^>]*>", text)
-    root = etree.fromstring(head.group(0) + f"</{root_tag}>", _PARSER) if head else etree.Element(root_tag)
-    pattern = re.compile(rf"<{tag}\b[^>]*?/>|<{tag}\b[^>]*>.*?</{tag}>", re.DOTALL)
-    blocks = list(pattern.finditer(text))
-    if not blocks:
-        yield ctx.quarantine(path, f"invalid XML: {exc.msg}; no <{tag}> element to salvage", line=exc.lineno)
+    root = _opened(head.group(0), root_tag, 1) if head else etree.Element(root_tag)
+    found = yield from _salvage_into(root, text, 0, len(text), tags, path, ctx)
+    if not found:
+        yield ctx.quarantine(path, f"invalid XML: {msg}; no <{tags[0]}> to salvage", line=line)
         return None
-    end = 0
-    for block in blocks:
-        line, end = text.count("\n", 0, block.start()) + 1, block.end()
-        ident = re.search(r'\bid="([^"]*)"', block.group(0))
-        where = {"line": line, "record_id": ident.group(1) if ident else None, "raw": block.group(0)}
-        bad = undecodable(block.group(0))
-        if bad:
-            yield ctx.quarantine(path, f"<{tag}> holds a byte that is not valid UTF-8 ({bad})", **where)
-            continue
-        try:  # leading newlines keep the file's line numbers on the element and its children
-            root.append(etree.fromstring(("\n" * (line - 1) + block.group(0)).encode("utf-8"), _PARSER))
-        except etree.XMLSyntaxError as bad_xml:
-            yield ctx.quarantine(path, f"invalid XML in this <{tag}>: {bad_xml.msg}", **where)
-    tail = text[end:]
-    if re.search(rf"<{tag}\b", tail):  # an element cut off by a truncated file
-        yield ctx.quarantine(path, f"truncated file: a <{tag}> is not closed ({exc.msg})",
-                             line=text.count("\n", 0, end) + 1, raw=tail)  # fmt: skip
     return root
+
+
+def _opened(open_tag: str, tag: str, line: int) -> Any:
+    """An empty element from its opening tag (attributes kept, at its line), or a bare one."""
+    try:
+        return etree.fromstring(("\n" * (line - 1) + open_tag.rstrip("/>") + f"></{tag}>").encode(), _PARSER)
+    except (etree.XMLSyntaxError, UnicodeEncodeError):
+        return etree.Element(tag)
+
+
+def _salvage_into(
+    parent: Any, text: str, start: int, stop: int, tags: tuple[str, ...], path: Path, ctx: Ctx
+) -> Generator[Quarantined, None, int]:
+    """Append to ``parent`` every ``tags[0]`` element of ``text[start:stop]`` that parses; one that does
+    not is rebuilt from its ``tags[1]`` parts (nested), or quarantined with its line. Returns how many."""
+    tag, inner = tags[0], tags[1:]
+    opening = re.compile(rf"<{tag}\b[^>]*>")
+    pattern = re.compile(rf"<{tag}\b[^>]*?/>|<{tag}\b[^>]*>.*?</{tag}>", re.DOTALL)
+    count, end = 0, start
+    for block in pattern.finditer(text, start, stop):
+        count += 1
+        line, end, raw = text.count("\n", 0, block.start()) + 1, block.end(), block.group(0)
+        bad = undecodable(raw)
+        try:  # leading newlines keep the file's line numbers on the element and its children
+            if bad:
+                raise etree.XMLSyntaxError(f"byte {bad} is not valid UTF-8", None, line, 0, str(path))
+            parent.append(etree.fromstring(("\n" * (line - 1) + raw).encode("utf-8"), _PARSER))
+        except etree.XMLSyntaxError as bad_xml:
+            head = opening.match(raw)
+            if inner and head and not head.group(0).endswith("/>"):
+                child = _opened(head.group(0), tag, line)
+                child.set(SALVAGED, "1")
+                parent.append(child)
+                body = block.start() + head.end()
+                yield from _salvage_into(child, text, body, block.end(), inner, path, ctx)
+            else:
+                why = f"invalid XML in this <{tag}>: {bad_xml.msg}"
+                yield ctx.quarantine(path, why, line=line, record_id=_element_id(raw), raw=raw)
+    cut = re.compile(rf"<{tag}\b").search(text, end, stop)
+    if cut:  # an element left open by a truncated file (perhaps inside its opening tag)
+        count += 1
+        line, head = text.count("\n", 0, cut.start()) + 1, opening.match(text, cut.start(), stop)
+        if inner and head:
+            child = _opened(head.group(0), tag, line)
+            child.set(SALVAGED, "1")
+            parent.append(child)
+            yield from _salvage_into(child, text, head.end(), stop, inner, path, ctx)
+        else:
+            raw = text[cut.start() : stop]
+            why = f"truncated file: this <{tag}> is not closed"
+            yield ctx.quarantine(path, why, line=line, record_id=_element_id(raw), raw=raw)
+    return count
+
+
+def _element_id(raw: str) -> str | None:
+    """The ``id`` attribute of the (first) element in ``raw``, found without parsing it."""
+    found = re.search(r'\bid="([^"]*)"', raw)
+    return found.group(1) if found else None
 
 
 def element_text(elem: Any, what: str) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from taiyi_core.formats.base import Ctx, DecodeFailure, Reader, SkipRecord, read_text
+from taiyi_core.formats.base import Ctx, Reader, SkipRecord, undecodable
 from taiyi_core.formats.mapping import MappingOptions, build_record, lookup
 
 
@@ -43,15 +43,15 @@ class TabularReader(Reader):
                 if opts.kind != "auto"
                 else {".tsv": "tsv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "csv")
             )
+            text = None
+            if kind != "xlsx":
+                text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)  # a stray byte: its row
+                if text is None:
+                    continue
             try:
                 rows = list(
-                    _xlsx_rows(path, opts.sheet)
-                    if kind == "xlsx"
-                    else _text_rows(path, kind, opts.encoding, opts.quoting)
+                    _xlsx_rows(path, opts.sheet) if text is None else _text_rows(text, kind, opts.quoting)
                 )
-            except DecodeFailure as exc:
-                yield ctx.quarantine(path, str(exc), line=exc.line)
-                continue
             except (csv.Error, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:  # xlsx = a zip
                 yield ctx.quarantine(path, f"unreadable {kind} file: {type(exc).__name__}: {exc}")
                 continue
@@ -69,6 +69,11 @@ class TabularReader(Reader):
                     )
                     continue
                 if not any(str(c).strip() for c in cells):
+                    continue
+                if bad := undecodable("".join(map(str, cells))):
+                    reason = f"byte {bad} in this row is not valid {opts.encoding} (reader option 'encoding')"
+                    raw = "\t".join(map(str, cells))
+                    yield ctx.quarantine(path, reason, line=line, record_id=f"{path.stem}-{index}", raw=raw)
                     continue
                 row: Any = dict(zip(header, cells, strict=False)) if header else list(cells)
                 rid = f"{path.stem}-{index}"
@@ -93,13 +98,11 @@ class BadRow:
     raw: str
 
 
-def _text_rows(
-    path: Path, kind: str, encoding: str, quoting: bool = True
-) -> Iterator[tuple[int, list[str] | BadRow]]:
+def _text_rows(text: str, kind: str, quoting: bool = True) -> Iterator[tuple[int, list[str] | BadRow]]:
     """Rows with the line each starts on. Parsed strictly, so that an unclosed quote does not swallow
     the rest of the file into one cell: the record where the error starts is a ``BadRow`` and parsing
     resumes on the next line."""
-    parts = read_text(path, encoding).split("\n")  # physical lines as csv counts them (not str.splitlines)
+    parts = text.split("\n")  # physical lines as csv counts them (not str.splitlines)
     lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
     first = 0  # index into lines where the current parse starts
     while first < len(lines):

@@ -7,11 +7,11 @@ from pathlib import Path
 from taiyi_core.formats import Quarantined, get_reader
 
 
-def read_all(reader: str, paths, options=None, *, dataset="ds", split="train", lang="en"):
-    """Run a reader and split its output into (records, quarantined)."""
+def read_all(reader: str, paths, options=None, *, dataset="ds", split="train", lang="en", **read_kwargs):
+    """Run a reader and split its output into (records, quarantined); ``read_kwargs`` go to ``read``."""
     out = list(
         get_reader(reader).read(
-            [Path(p) for p in paths], options or {}, dataset=dataset, split=split, lang=lang
+            [Path(p) for p in paths], options or {}, dataset=dataset, split=split, lang=lang, **read_kwargs
         )
     )
     records = [o for o in out if not isinstance(o, Quarantined)]
