@@ -295,9 +295,9 @@ class Launcher:
         waiting = []
         for jid in ids:
             state = states.get(jid, "UNKNOWN")
-            if state in slurm_state.ACTIVE:
+            if state in slurm_state.NOT_ENDED:
                 waiting.append(jid)
-            elif state not in slurm_state.OK and state != "UNKNOWN":
+            elif state not in slurm_state.DONE and state != "UNKNOWN":
                 raise JobFailed(
                     name,
                     jid,

@@ -17,17 +17,6 @@ from taiyi_core.launch import slurm_state
 from taiyi_core.launch.manifest import Submission
 from taiyi_core.launch.pipeline import Launcher, Submitted
 
-FAILED = {
-    "FAILED",
-    "TIMEOUT",
-    "OUT_OF_MEMORY",
-    "NODE_FAIL",
-    "CANCELLED",
-    "PREEMPTED",
-    "BOOT_FAIL",
-    "DEADLINE",
-}
-
 
 @dataclass
 class Verdict:
@@ -67,7 +56,7 @@ def judge(launcher: Launcher) -> list[Verdict]:
 
 
 def needs_resubmit(v: Verdict) -> bool:
-    return v.state in FAILED or v.state in {"LOST", "LOCAL_FAILED"}
+    return v.state in slurm_state.FAILED or v.state in {"LOST", "LOCAL_FAILED"}
 
 
 def resubmit_failed(launcher: Launcher, steps: list[str] | None = None) -> list[Submitted]:

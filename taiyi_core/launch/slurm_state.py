@@ -1,21 +1,22 @@
-"""Job states from SLURM in one call: sacct when accounting answers, squeue otherwise."""
+"""SLURM job states: the one set of state words (launcher, resubmit and taiyi-status use these), and
+the states of given jobs in one call (sacct when accounting answers, squeue otherwise)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 
-ACTIVE = {
-    "PENDING",
-    "RUNNING",
-    "CONFIGURING",
-    "COMPLETING",
-    "REQUEUED",
-    "RESIZING",
-    "SUSPENDED",
-    "REQUEUE_HOLD",
-}
-OK = {"COMPLETED"}
+# Ended without success: resubmit redoes these, taiyi-status classifies why.
+FAILED = frozenset(
+    {"FAILED", "TIMEOUT", "OUT_OF_MEMORY", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL", "DEADLINE", "CANCELLED"}
+)
+RUNNING = frozenset(
+    {"RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED", "RESIZING", "STAGE_OUT", "SIGNALING"}
+)
+WAITING = frozenset({"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD"})
+DONE = frozenset({"COMPLETED"})
+# Not ended yet: a job queued behind it with afterok still waits for it.
+NOT_ENDED = RUNNING | WAITING
 
 
 def _run(cmd: list[str]) -> str | None:

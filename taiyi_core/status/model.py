@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Job states that end a job without success; a job in one of these gets a failure classification.
-FAILED_STATES = frozenset(
-    {"FAILED", "TIMEOUT", "OUT_OF_MEMORY", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL", "DEADLINE", "CANCELLED"}
-)
-ACTIVE_STATES = frozenset(
-    {"RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED", "RESIZING", "STAGE_OUT", "SIGNALING"}
-)
-WAITING_STATES = frozenset({"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD"})
-DONE_STATES = frozenset({"COMPLETED"})
+from taiyi_core.launch import slurm_state
+
+# The state sets are launch/slurm_state.py's (one set for status, the launcher and resubmit); a job in
+# FAILED_STATES gets a failure classification.
+FAILED_STATES = slurm_state.FAILED
+ACTIVE_STATES = slurm_state.RUNNING
+WAITING_STATES = slurm_state.WAITING
+DONE_STATES = slurm_state.DONE
 
 # Order in which steps are shown; steps not listed follow in manifest order.
 STEP_ORDER = ("data", "curate", "stage1", "stage2", "eval", "merge", "report")
