@@ -25,12 +25,6 @@ HEAD_BYTES = 64 * 1024
 FULL_PARSE_LIMIT = 4 * 1024 * 1024  # JSON/XML files up to this size are parsed whole
 MAX_FILES_SNIFFED = 25
 
-# CBLUE variants whose files are not a JSON array.
-_CBLUE_KINDS: dict[str, tuple[str, ...]] = {
-    "mdcfnpc": ("jsonl",),
-    "imcs_ner": ("object",), "imcs_sr": ("object",), "imcs_dac": ("object",), "imcs_mrg": ("object",),
-    "cmeie": ("array", "jsonl"),
-}
 _PUBTATOR_LINE = re.compile(r"^[^|\t]+\|[ta]\|")
 _BRAT_LINE = re.compile(r"^([TREAMN]\d+\w*|\*|#\d*)\t")  # Verspoor 2013: T2_cancer, R16_m
 
@@ -103,7 +97,14 @@ def _match(folder: Path, alternatives: list[str]) -> list[Path]:
 
 
 def sniff(path: Path, ds: Dataset) -> str | None:
-    """Why ``path`` does not look like what ``ds.reader`` reads, or None when it looks fine."""
+    """Why ``path`` does not look like what ``ds.reader`` reads, or None when it looks fine.
+
+    The reader says what its files look like (``raw_kind``, ``raw_json_layouts``, ``raw_json_key``);
+    a few suffixes are sniffed as what they name whatever the reader.
+    """
+    from taiyi_core.formats import get_reader
+
+    reader = get_reader(ds.reader)
     opts = ds.reader_options
     suffix = path.suffix.lower()
     if suffix == ".gz":
@@ -112,34 +113,21 @@ def sniff(path: Path, ds: Dataset) -> str | None:
         return _sniff_xlsx(path, opts)
     if suffix in (".ann", ".a1", ".a2", ".rel"):
         return _sniff_brat(path)
-    if ds.reader == "brat" and suffix == ".txt":
+    if reader.raw_kind == "brat" and suffix == ".txt":
         return _sniff_brat_document(path, opts.get("suffixes") or [".ann"], opts.get("annotations_in", "."))
     encoding = opts.get("encoding", "utf-8")
     if suffix == ".xml":
         return _sniff_xml(path)
-    if suffix in (".json", ".jsonl") or ds.reader in ("cblue", "json_records", "bioc_json", "firefly_jsonl"):
-        return _sniff_json(path, _json_kinds(ds, suffix), encoding, need_key="conversation"
-                           if ds.reader == "firefly_jsonl" else None)
-    if ds.reader == "pubtator":
-        return _sniff_pubtator(path, encoding)
-    if ds.reader == "tabular":
-        return _sniff_tabular(path, opts, encoding)
-    if ds.reader == "conll":
-        return _sniff_conll(path, encoding)
-    if ds.reader in ("bioc_xml", "ppi_xml", "ddi_xml", "n2c2_xml"):
-        return _sniff_xml(path)
-    return _sniff_text(path, encoding)
-
-
-def _json_kinds(ds: Dataset, suffix: str) -> tuple[str, ...]:
-    if ds.reader == "cblue":
-        return _CBLUE_KINDS.get(str(ds.reader_options.get("variant")), ("array",))
-    if ds.reader == "firefly_jsonl":
-        return ("jsonl",)
-    layout = ds.reader_options.get("layout")
-    if layout in ("array", "object", "jsonl"):
-        return (layout,)
-    return ("jsonl",) if suffix == ".jsonl" else ("array", "object", "jsonl")
+    if suffix in (".json", ".jsonl") or reader.raw_kind == "json":
+        layouts = reader.raw_json_layouts(opts, suffix)
+        return _sniff_json(path, layouts, encoding, need_key=reader.raw_json_key)
+    sniffers = {
+        "pubtator": lambda: _sniff_pubtator(path, encoding),
+        "tabular": lambda: _sniff_tabular(path, opts, encoding),
+        "conll": lambda: _sniff_conll(path, encoding),
+        "xml": lambda: _sniff_xml(path),
+    }
+    return sniffers.get(reader.raw_kind, lambda: _sniff_text(path, encoding))()
 
 
 def _read_head(path: Path, limit: int = HEAD_BYTES) -> bytes:

@@ -182,6 +182,19 @@ class Reader(abc.ABC):
     Options: ClassVar[type[ReaderOptions]] = ReaderOptions
     #: whether a path may be a directory (readers of per-document folders)
     accepts_dirs: ClassVar[bool] = False
+    #: what ``taiyi catalog check`` sniffs a raw file as (catalog/rawcheck.py reads only its head):
+    #: text | json | pubtator | tabular | conll | xml | brat. Files named .xml, .json(l), .xlsx or like
+    #: BRAT annotations are sniffed by their suffix whatever the reader.
+    raw_kind: ClassVar[str] = "text"
+    #: a key every JSON record of this format carries (checked on the first records), if any
+    raw_json_key: ClassVar[str | None] = None
+
+    def raw_json_layouts(self, options: dict[str, Any], suffix: str) -> tuple[str, ...]:
+        """The JSON layouts (array | object | jsonl) a raw file with this suffix may have."""
+        layout = options.get("layout")
+        if layout in ("array", "object", "jsonl"):
+            return (layout,)
+        return ("jsonl",) if suffix == ".jsonl" else ("array", "object", "jsonl")
 
     def parse_options(self, options: dict | None) -> ReaderOptions:
         try:

@@ -49,6 +49,7 @@ class BiocJsonOptions(BiocOptions):
 class BiocJsonReader(Reader):
     name = "bioc_json"
     Options = BiocJsonOptions
+    raw_kind = "json"
 
     def _read(self, paths: list[Path], opts: BiocJsonOptions, ctx: Ctx) -> Iterator:
         for path in paths:

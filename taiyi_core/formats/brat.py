@@ -56,6 +56,7 @@ class BratOptions(ReaderOptions):
 class BratReader(Reader):
     name = "brat"
     Options = BratOptions
+    raw_kind = "brat"
     accepts_dirs = True
 
     def _read(self, paths: list[Path], opts: BratOptions, ctx: Ctx) -> Iterator:

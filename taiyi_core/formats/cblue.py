@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from taiyi_core.formats import cblue_chip
 from taiyi_core.formats.base import (
@@ -117,6 +117,10 @@ class CblueOptions(ReaderOptions):
 class CblueReader(Reader):
     name = "cblue"
     Options = CblueOptions
+    raw_kind = "json"
+
+    def raw_json_layouts(self, options: dict[str, Any], suffix: str) -> tuple[str, ...]:
+        return json_layouts(str(options.get("variant")), suffix)
 
     def _read(self, paths: list[Path], opts: CblueOptions, ctx: Ctx) -> Iterator:
         build = {
@@ -418,6 +422,15 @@ class CblueReader(Reader):
             fields=fields,
             meta={"reports": str(len(reports))},
         )
+
+
+def json_layouts(variant: str, suffix: str) -> tuple[str, ...]:
+    """The JSON layouts a file of this variant may have, as ``_read`` tells them apart."""
+    if variant in _IMCS:
+        return ("object",)
+    if variant == "mdcfnpc" or suffix == ".jsonl":
+        return ("jsonl",)
+    return ("array", "jsonl") if variant == "cmeie" else ("array",)
 
 
 def _json_lines(path: Path, text: str, variant: str) -> bool:

@@ -74,6 +74,7 @@ class _Document:
 class ConllReader(Reader):
     name = "conll"
     Options = ConllOptions
+    raw_kind = "conll"
 
     def _read(self, paths: list[Path], opts: ConllOptions, ctx: Ctx) -> Iterator:
         for path in paths:

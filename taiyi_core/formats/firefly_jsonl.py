@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from taiyi_core.formats.base import (
     Ctx,
@@ -32,6 +33,11 @@ class FireflyOptions(ReaderOptions):
 class FireflyJsonlReader(Reader):
     name = "firefly_jsonl"
     Options = FireflyOptions
+    raw_kind = "json"
+    raw_json_key = "conversation"
+
+    def raw_json_layouts(self, options: dict[str, Any], suffix: str) -> tuple[str, ...]:
+        return ("jsonl",)
 
     def _read(self, paths: list[Path], opts: FireflyOptions, ctx: Ctx) -> Iterator:
         for path in paths:

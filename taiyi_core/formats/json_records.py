@@ -36,6 +36,7 @@ class JsonRecordsOptions(MappingOptions):
 class JsonRecordsReader(Reader):
     name = "json_records"
     Options = JsonRecordsOptions
+    raw_kind = "json"
 
     def _read(self, paths: list[Path], opts: JsonRecordsOptions, ctx: Ctx) -> Iterator:
         for path in paths:

@@ -54,6 +54,7 @@ class N2c2XmlOptions(ReaderOptions):
 class N2c2XmlReader(Reader):
     name = "n2c2_xml"
     Options = N2c2XmlOptions
+    raw_kind = "xml"
 
     def _read(self, paths: list[Path], opts: N2c2XmlOptions, ctx: Ctx) -> Iterator[Any]:
         if opts.variant == "obesity_2008":

@@ -56,6 +56,7 @@ class PubTatorOptions(ReaderOptions):
 class PubTatorReader(Reader):
     name = "pubtator"
     Options = PubTatorOptions
+    raw_kind = "pubtator"
 
     def _read(self, paths: list[Path], opts: PubTatorOptions, ctx: Ctx) -> Iterator:
         if len(opts.separator) != 1:

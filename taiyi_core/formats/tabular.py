@@ -35,6 +35,7 @@ class TabularOptions(MappingOptions):
 class TabularReader(Reader):
     name = "tabular"
     Options = TabularOptions
+    raw_kind = "tabular"
 
     def _read(self, paths: list[Path], opts: TabularOptions, ctx: Ctx) -> Iterator:
         for path in paths:

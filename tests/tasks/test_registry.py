@@ -98,3 +98,31 @@ def test_no_other_copy_of_the_task_or_reader_list():
             if len(names & tasks) >= 8 or len(names & readers) >= 8:
                 copies.append(str(path.relative_to(PACKAGE)))
     assert copies == [], f"lists of task types or readers outside their registry: {sorted(set(copies))}"
+
+
+RAW_KINDS = {"text", "json", "pubtator", "tabular", "conll", "xml", "brat"}
+
+
+@pytest.mark.parametrize("name", sorted(READERS))
+def test_reader_declares_how_its_raw_files_look(name):
+    """`taiyi catalog check` asks the reader (catalog/rawcheck.py branches on no reader name)."""
+    reader = READERS[name]
+    assert reader.raw_kind in RAW_KINDS
+    layouts = reader.raw_json_layouts({}, ".json")
+    assert layouts and set(layouts) <= {"array", "object", "jsonl"}
+
+
+def test_rawcheck_names_no_reader():
+    source = (PACKAGE / "catalog" / "rawcheck.py").read_text(encoding="utf-8")
+    branches = re.findall(r".*\breader\s*(?:==|!=|in|not in)\s*[\"'(].*", source)
+    assert branches == [], f"catalog/rawcheck.py branches on reader names: {branches}; ask the reader"
+
+
+def test_cblue_layouts_are_what_the_reader_reads():
+    from taiyi_core.formats.cblue import json_layouts
+
+    assert json_layouts("imcs_ner", ".json") == ("object",)
+    assert json_layouts("mdcfnpc", ".json") == ("jsonl",)
+    assert json_layouts("cmeie", ".json") == ("array", "jsonl")  # CMeIE v1 files may be JSON lines
+    assert json_layouts("cmeee", ".jsonl") == ("jsonl",)  # the reader reads any *.jsonl as JSON lines
+    assert json_layouts("cmeee", ".json") == ("array",)
