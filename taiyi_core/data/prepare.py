@@ -45,6 +45,7 @@ from taiyi_core.data.items import Item
 from taiyi_core.data.options import DataOptions
 from taiyi_core.data.stamp import make_stamp
 from taiyi_core.formats import Quarantined, get_reader
+from taiyi_core.formats.base import links_outside
 from taiyi_core.rundir import RunDir
 from taiyi_core.tasks.base import RenderError
 
@@ -139,7 +140,14 @@ def prepare_item(
     work, by_position = present, item.shards > 1
     lists = {f for split in work for f in view.split_list_files(raw_root(preset), split)}
     inputs = sorted({f for fs in work.values() for f in fs} | lists)
-    stamp = make_stamp(inputs, view.fingerprint(), {**stamp_options(preset, opts), "item": str(item)})
+    roots = allowed_roots(preset)
+    # refused symlinks are never read, not even for the stamp; which ones are refused is part of it (a
+    # TAIYI_RAW_ALLOW set later makes the item be redone)
+    refused = links_outside(inputs, roots)
+    stamp_opts = {**stamp_options(preset, opts), "item": str(item)}
+    if refused:
+        stamp_opts["refused_links"] = sorted(str(link) for link in refused)
+    stamp = make_stamp([f for f in inputs if f not in refused], view.fingerprint(), stamp_opts)
     summary_path = item_file(run, item)
     if not force and summary_path.is_file():
         old = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -151,7 +159,6 @@ def prepare_item(
     tokenizer = tok.load_tokenizer(preset) if opts.tokens else None
     seed = preset.data.seed
     train_splits = set(view.train_splits())
-    roots = allowed_roots(preset)
     quarantine: list[dict[str, Any]] = []
     splits: dict[str, Any] = {}
     outputs: list[str] = []
