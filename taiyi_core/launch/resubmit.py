@@ -7,13 +7,13 @@ pickle guarantees the same step, item and frozen preset. Jobs that were queued b
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 from dataclasses import dataclass
 
 from submitit.core.utils import DelayedSubmission, JobPaths
 
 from taiyi_core.launch import slurm_state
+from taiyi_core.launch.job_files import read_result_pickle
 from taiyi_core.launch.manifest import Submission
 from taiyi_core.launch.pipeline import Launcher, Submitted
 
@@ -25,13 +25,9 @@ class Verdict:
 
 
 def _local_state(sub: Submission) -> str:
-    result = JobPaths(sub.folder, job_id=sub.job_id, task_id=0).result_pickle
-    if not result.exists():
-        return "LOST"
-    try:
-        with result.open("rb") as fh:
-            outcome, _ = pickle.load(fh)
-    except Exception:
+    """A local job's outcome from its result pickle (read as taiyi-status reads it, never unpickled)."""
+    outcome, _ = read_result_pickle(JobPaths(sub.folder, job_id=sub.job_id, task_id=0).result_pickle)
+    if outcome is None:
         return "LOST"
     return "LOCAL_OK" if outcome == "success" else "LOCAL_FAILED"
 
