@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from taiyi_core.data.catalog_view import DatasetView, EvalSet, MixEntry
@@ -104,7 +104,30 @@ def plan_views(view: DatasetView, inventory: Inventory | None, eval_suites: list
     """The dataset's views and their options, fixed once for every record and split."""
     out = [train_view(view, mix, inventory) for mix in view.mix]
     out += [eval_view(view, es, inventory) for es in view.eval_sets if set(es.suites) & set(eval_suites)]
-    return out
+    return _shown_nowhere(out, inventory)
+
+
+_TYPE_KEYS = {"ner": ("entity_types", "types", "type_names"), "re": ("relation_types", "relation_types",
+              "relation_names")}  # fmt: skip
+
+
+def _shown_nowhere(views: list[RenderView], inventory: Inventory | None) -> list[RenderView]:
+    """A raw entity/relation type that NO view of its task lists (BC5CDR's views list Chemical and
+    Disease: a stray "Gene" would vanish from every target) is unmapped in the task's training views
+    (its eval views when it has none), so the audit goes red on it instead of losing it silently."""
+    if inventory is None:
+        return views
+    for task, (kind, list_key, map_key) in _TYPE_KEYS.items():
+        mine = [v for v in views if v.task == task]
+        if not mine or any(not v.options.get(list_key) for v in mine):  # a view showing every type
+            continue
+        shown = {t for v in mine for t in [*v.options[list_key], *(v.options.get(map_key) or {})]}
+        nowhere = tuple(t for t in inventory.names(kind) if t not in shown)
+        if nowhere:
+            blamed = [v for v in mine if v.use == "train"] or mine
+            views = [replace(v, unmapped=tuple(dict.fromkeys([*v.unmapped, *nowhere]))) if v in blamed else v
+                     for v in views]  # fmt: skip
+    return views
 
 
 def unmapped(task: str, opts: dict[str, Any], inventory: Inventory | None) -> tuple[str, ...]:
@@ -117,10 +140,8 @@ def unmapped(task: str, opts: dict[str, Any], inventory: Inventory | None) -> tu
         names = opts.get("label_names") or {}
         shown = {names.get(x, x) for x in opts.get("labels") or []}
         return tuple(x for x in inventory.names("labels") if names.get(x, x) not in shown)
-    kinds = {"ner": ("entity_types", "types", "type_names"), "re": ("relation_types", "relation_types",
-             "relation_names")}  # fmt: skip
-    if task in kinds and opts.get(kinds[task][2]):
-        kind, list_key, map_key = kinds[task]
+    if task in _TYPE_KEYS and opts.get(_TYPE_KEYS[task][2]):
+        kind, list_key, map_key = _TYPE_KEYS[task]
         known = set(opts.get(list_key) or []) | set(opts[map_key])
         return tuple(x for x in inventory.names(kind) if x not in known)
     return ()

@@ -155,19 +155,45 @@ def test_a_killed_runs_temporary_folder_is_cleaned_by_the_next_run(tmp_path):
     assert not stale.exists() and (run.instruct / "kuake_qic" / "dev.jsonl").is_file()
 
 
-def test_a_raw_type_that_maps_to_nothing_turns_the_audit_red(tmp_path):
-    raw = _raw(tmp_path, "cmeee_v2")
+def _cmeee_type_outside_the_map(raw: Path) -> None:
     dev = raw / "cmeee_v2" / "CMeEE-V2_dev.json"
     records = json.loads(dev.read_text(encoding="utf-8"))
-    records[0]["entities"][0]["type"] = "xyz"  # not in the entry's type_map
+    records[0]["entities"][0]["type"] = "xyz"  # not in the eval set's type_map
     dev.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _bc5cdr_type_no_view_lists(raw: Path) -> None:
+    train = raw / "bc5cdr" / "CDR_Data" / "CDR_TrainingSet.PubTator.txt"
+    lines = train.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, ln in enumerate(lines) if ln.split("\t")[4:5] == ["Disease"])
+    lines[n] = lines[n].replace("\tDisease", "\txyz", 1)  # no map: every view lists Chemical/Disease only
+    train.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("dataset", "plant", "view"), [
+    ("cmeee_v2", _cmeee_type_outside_the_map, "eval:cmeee_v2"),
+    ("bc5cdr", _bc5cdr_type_no_view_lists, "train:ner"),
+])  # fmt: skip
+def test_a_raw_type_that_maps_to_nothing_turns_the_audit_red(tmp_path, dataset, plant, view):
+    raw = _raw(tmp_path, dataset)
+    plant(raw)
     preset = demo_preset(raw, tokens=False, audit={"sizes": False})
-    preset = preset.model_copy(update={"data": preset.data.model_copy(update={"datasets": ["cmeee_v2"]})})
+    preset = preset.model_copy(update={"data": preset.data.model_copy(update={"datasets": [dataset]})})
     run = RunDir(tmp_path / "run")
     for item in jobs.datasets_to_prepare(preset):
         jobs.prepare_dataset(run, preset, item)
     with pytest.raises(jobs.AuditFailed) as failed:
         jobs.curate(run, preset)
-    red = [r for r in failed.value.report["audit"]["rows"] if r["status"] == "red"]
-    assert red and all(r["dataset"] == "cmeee_v2" for r in red)
-    assert any("unmapped: raw ['xyz']" in p for r in red for p in r["problems"]), red
+    red = {r["view"]: r["problems"] for r in failed.value.report["audit"]["rows"] if r["status"] == "red"}
+    assert any("unmapped: raw ['xyz']" in p for p in red.get(view, [])), red
+    assert all(any(p.startswith("unmapped") for p in problems) for problems in red.values()), red
+
+
+def test_without_the_planted_type_the_same_data_is_green(tmp_path):
+    for dataset in ("cmeee_v2", "bc5cdr"):
+        preset = demo_preset(_raw(tmp_path / dataset, dataset), tokens=False, audit={"sizes": False})
+        preset = preset.model_copy(update={"data": preset.data.model_copy(update={"datasets": [dataset]})})
+        run = RunDir(tmp_path / dataset / "run")
+        for item in jobs.datasets_to_prepare(preset):
+            jobs.prepare_dataset(run, preset, item)
+        assert jobs.curate(run, preset)["audit"]["ok"]
