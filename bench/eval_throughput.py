@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from taiyi_core.evaluate.backends.hf import HFGenerator
 from taiyi_core.evaluate.config import EvalSettings
-from taiyi_core.evaluate.generate import HFGenerator, generate_all
+from taiyi_core.evaluate.generate import generate_all
 from taiyi_core.evaluate.io import EvalRow
 from taiyi_core.evaluate.weights import Weights
 
@@ -103,10 +104,10 @@ def main() -> None:
         "ratio_batched_over_one_by_one": round(batched["tokens_per_s"] / one["tokens_per_s"], 2),
         "identical_outputs": f"{same}/{args.n}",
     }
-    from taiyi_core.evaluate.vllm_backend import vllm_usable
+    from taiyi_core.evaluate.backends.vllm import vllm_usable
 
     if vllm_usable():
-        from taiyi_core.evaluate.vllm_backend import VLLMGenerator
+        from taiyi_core.evaluate.backends.vllm import VLLMGenerator
 
         del gen
         vl = arm(VLLMGenerator(weights, settings), rows, args.n, args.max_new_tokens, settings)

@@ -16,8 +16,9 @@ from typing import Any
 
 from taiyi_core.atomic import write_json
 from taiyi_core.config import ConfigError, Preset
+from taiyi_core.evaluate.backends import make_generator
 from taiyi_core.evaluate.config import EvalSettings, eval_settings, fingerprint
-from taiyi_core.evaluate.generate import generate_all, make_generator
+from taiyi_core.evaluate.generate import generate_all
 from taiyi_core.evaluate.io import EvalDataError, PredictionStore, file_hash, read_eval_rows
 from taiyi_core.evaluate.prompting import Prompting, resolve_prompting
 from taiyi_core.evaluate.report import write_scoreboard
@@ -36,7 +37,7 @@ def datasets_to_evaluate(preset: Preset) -> list[str]:
 def resolve_backend(settings: EvalSettings) -> str:
     if settings.backend != "auto":
         return settings.backend
-    from taiyi_core.evaluate.vllm_backend import vllm_usable
+    from taiyi_core.evaluate.backends.vllm import vllm_usable
 
     return "vllm" if vllm_usable() else "hf"
 

@@ -8,8 +8,9 @@ import pytest
 import torch
 from evalhelpers import make_preset, ner_rows, write_eval_set
 
+from taiyi_core.evaluate.backends.hf import HFGenerator
 from taiyi_core.evaluate.config import EvalSettings
-from taiyi_core.evaluate.generate import HFGenerator, generate_all
+from taiyi_core.evaluate.generate import generate_all
 from taiyi_core.evaluate.io import EvalRow
 from taiyi_core.evaluate.jobs import evaluate_dataset
 from taiyi_core.evaluate.weights import Weights, resolve_weights

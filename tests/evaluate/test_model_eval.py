@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from taiyi_core.cli import app
+from taiyi_core.evaluate.backends import PromptFormatter
 from taiyi_core.evaluate.config import EvalSettings
-from taiyi_core.evaluate.generate import PromptFormatter
 from taiyi_core.evaluate.prompting import resolve_prompting, token_id
 from taiyi_core.evaluate.weights import Weights
 from tests.kits import NATIVE_KITS, kit_dir, tiny_kit  # noqa: F401

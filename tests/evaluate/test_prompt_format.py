@@ -8,8 +8,8 @@ import pytest
 from transformers import AutoTokenizer
 
 from taiyi_core.config import load_preset
+from taiyi_core.evaluate.backends import PromptFormatter
 from taiyi_core.evaluate.config import eval_settings
-from taiyi_core.evaluate.generate import PromptFormatter
 from taiyi_core.train.chat_format import IGNORE, encode_taiyi1
 
 

@@ -83,8 +83,8 @@ def test_native_and_converted_checkpoints_pass(tiny_v1, tmp_path):
 
 
 def test_evaluation_loaders_refuse_v1_with_the_converter_named(tiny_v1):
+    from taiyi_core.evaluate.backends.hf import HFGenerator
     from taiyi_core.evaluate.config import EvalSettings
-    from taiyi_core.evaluate.generate import HFGenerator
     from taiyi_core.evaluate.prompting import load_tokenizer
     from taiyi_core.evaluate.weights import Weights
 

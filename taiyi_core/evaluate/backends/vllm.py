@@ -15,8 +15,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from taiyi_core.evaluate.backends.base import GenOut, PromptFormatter
 from taiyi_core.evaluate.config import EvalSettings
-from taiyi_core.evaluate.generate import GenOut, PromptFormatter
 from taiyi_core.evaluate.prompting import Prompting, load_tokenizer, resolve_prompting
 from taiyi_core.evaluate.weights import Weights
 
