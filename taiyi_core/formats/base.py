@@ -271,23 +271,26 @@ def _bounded(
 
 
 def links_outside(paths: list[Path], roots: list[Path]) -> dict[Path, Path]:
-    """Symlinks among ``paths`` and inside the folders among them (walked without following linked
-    folders) whose target lies under none of ``roots``: link -> resolved target."""
+    """Inputs that resolve under none of ``roots`` (a symlink, or a path through a linked folder, as a
+    recursive glob follows them), and the symlinks inside input folders (walked without following
+    linked folders) that do: path -> resolved target."""
     resolved_roots = [Path(r).resolve() for r in roots]
 
-    def outside(link: Path) -> Path | None:
-        target = link.resolve()
+    def outside(path: Path) -> Path | None:
+        target = path.resolve()
         return None if any(target.is_relative_to(r) for r in resolved_roots) else target
 
     found: dict[Path, Path] = {}
     for path in paths:
-        candidates = [path]
-        if path.is_dir() and not path.is_symlink():
+        if (target := outside(path)) is not None:
+            found[path] = target
+            continue
+        if path.is_dir():
             for folder, dirs, files in os.walk(path):
-                candidates += [Path(folder) / name for name in (*dirs, *files)]
-        for link in candidates:
-            if link.is_symlink() and (target := outside(link)) is not None:
-                found[link] = target
+                for name in (*dirs, *files):
+                    entry = Path(folder) / name
+                    if entry.is_symlink() and (target := outside(entry)) is not None:
+                        found[entry] = target
     return found
 
 

@@ -433,6 +433,16 @@ def symlink_out_of_a_raw_folder(tmp: Path) -> Case:
     )
 
 
+def symlink_folder_out_of_raw(tmp: Path) -> Case:
+    raw, outside = tmp / "raw", tmp / "elsewhere"
+    _write(raw / "ds" / "c.txt", b"Aspirin B-Chemical\n")
+    _write(outside / "sub" / "secret.txt", b"Secret B-Chemical\n")
+    (raw / "ds" / "sub").symlink_to(outside / "sub")  # a linked folder: its files are reached through it
+    return Case("conll", [raw / "ds" / "c.txt", raw / "ds" / "sub" / "secret.txt"], 2, ["c.s0"],
+                [("symlink resolves outside the raw folder", None, None)],
+                read_kwargs={"allowed_roots": [raw]})  # fmt: skip
+
+
 def symlink_into_an_allowed_root(tmp: Path) -> Case:
     raw, store = tmp / "raw", tmp / "store"
     _write(store / "c.txt", b"Aspirin B-Chemical\n")
@@ -615,6 +625,7 @@ KINDS: dict[str, Callable[[Path], Case]] = {
         symlink_out_of_raw,
         symlink_out_of_a_raw_folder,
         symlink_into_an_allowed_root,
+        symlink_folder_out_of_raw,
         pubtator_bad_byte,
         pubtator_offsets_outside,
         csv_unclosed_quote,
