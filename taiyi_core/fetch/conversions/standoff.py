@@ -76,7 +76,7 @@ def _json_object(path: Path) -> dict:
     return data
 
 
-def _voted_runs(votes: list, n_tokens: int, where: str) -> list[tuple[int, int]]:
+def _voted_runs(votes: object, n_tokens: int, where: str) -> list[tuple[int, int]]:
     """(first, last) token of every run that more than half of the annotators marked 1."""
     if not isinstance(votes, list) or not votes or any(
         not isinstance(v, list) or len(v) != n_tokens or any(x not in (0, 1) for x in v) for v in votes
@@ -116,7 +116,7 @@ def token_votes_brat(folder: Path, sentences: str, annotations: dict[str, str], 
         if not isinstance(text, str) or "/" in sid or sid.startswith("."):
             raise FetchError(f"{sentences}: sentence {sid!r} must be text under a plain id")
         spans = [m.span() for m in re.finditer(r"\S+", text)]
-        ann = []
+        ann: list[str] = []
         for path, etype, table in votes:
             entry = table[sid]
             where = f"{path}, sentence {sid}"
