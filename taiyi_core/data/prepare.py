@@ -228,8 +228,8 @@ def prepare_item(
             quarantine.append({**line, "line": None, "record_id": None, "raw": "", "stage": "split"})
     for split, files in work.items():
         records, counts, reasons = read[split]
-        for reason in split_problems.get(split, []):
-            reasons[reason_key(reason)] += 1
+        for reason in split_problems.get(split, []) if not by_position or item.owns(0) else []:
+            reasons[reason_key(reason)] += 1  # once over the shards, like their quarantine lines
         views = [v for v in plan if (v.use == "train" and split in train_splits)
                  or (v.eval_set is not None and v.eval_set.split == split)]  # fmt: skip
         rows, view_stats = _render_split(records, view, split, views, opts, seed, quarantine, reasons, counts)

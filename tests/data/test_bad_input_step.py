@@ -197,3 +197,22 @@ def test_without_the_planted_type_the_same_data_is_green(tmp_path):
         for item in jobs.datasets_to_prepare(preset):
             jobs.prepare_dataset(run, preset, item)
         assert jobs.curate(run, preset)["audit"]["ok"]
+
+
+def test_split_problems_are_reported_once_over_the_shards(tmp_path):
+    raw = _raw(tmp_path, "hallmarks_of_cancer")
+    with (raw / "hallmarks_of_cancer" / "splits" / "train.txt").open("a") as fh:
+        fh.write("99999999\n")
+    preset = demo_preset(raw, tokens=False, audit={"sizes": False}, shards={"hallmarks_of_cancer": 2})
+    preset = preset.model_copy(
+        update={"data": preset.data.model_copy(update={"datasets": ["hallmarks_of_cancer"]})}
+    )
+    run = RunDir(tmp_path / "run")
+    items = jobs.datasets_to_prepare(preset)
+    summaries = [jobs.prepare_dataset(run, preset, item) for item in items]
+    assert len(items) == 2
+    lines = [json.loads(x) for f in run.quarantine.glob("hallmarks_of_cancer*.jsonl")
+             for x in f.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    assert sum("name no record read" in q["reason"] for q in lines) == 1
+    counted = sum(n for s in summaries for k, n in s["splits"]["train"]["reasons"].items() if "id list" in k)
+    assert counted == 1
