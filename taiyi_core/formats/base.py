@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from taiyi_core.schema import Entity, Normalization, Source, Span
 
@@ -88,6 +89,11 @@ class SkipRecord(Exception):
     """Raised inside a reader's per-record code; the caller turns it into a Quarantined."""
 
 
+def _writable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes kept by surrogateescape) as '?': writable UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def truncate(raw: str, limit: int = RAW_LIMIT) -> str:
     return raw if len(raw) <= limit else raw[:limit] + f"... [{len(raw) - limit} more chars]"
 
@@ -127,12 +133,12 @@ class Ctx:
         return Quarantined(
             dataset=self.dataset,
             split=self.split,
-            file=str(file),
+            file=_writable(str(file)),  # a file name with undecodable bytes
             line=line,
-            record_id=record_id,
+            record_id=None if record_id is None else _writable(record_id),
             reason=reason,
             # undecodable bytes kept as lone surrogates (read_text_keeping_bad_bytes) cannot be written
-            raw=truncate(raw).encode("utf-8", "replace").decode("utf-8"),
+            raw=_writable(truncate(raw)),
         )
 
     def source(self, file: str | Path, line: int | None = None, record: str | None = None) -> Source:
@@ -259,7 +265,12 @@ def _bounded(
     yield from first
     for obj in stream:
         if not isinstance(obj, Quarantined):
-            size = len(obj.model_dump_json())
+            try:
+                size = len(obj.model_dump_json())
+            except PydanticSerializationError as exc:  # a lone surrogate (an undecodable byte let through)
+                yield ctx.quarantine(obj.source.file, f"record cannot be written as UTF-8: {exc}",
+                                     line=obj.source.line, record_id=obj.id)  # fmt: skip
+                continue
             if size > limit:
                 src = obj.source
                 obj = ctx.quarantine(

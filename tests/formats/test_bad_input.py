@@ -443,6 +443,12 @@ def symlink_folder_out_of_raw(tmp: Path) -> Case:
                 read_kwargs={"allowed_roots": [raw]})  # fmt: skip
 
 
+def undecodable_file_name(tmp: Path) -> Case:
+    good = _write(tmp / "c.txt", b"Aspirin B-Chemical\n")
+    bad = _write(tmp / os.fsdecode(b"caf\xe9.txt"), b"Lithium B-Chemical\n")  # a latin-1 file name
+    return Case("conll", [good, bad], 2, ["c.s0"], [("record cannot be written as UTF-8", 1, "caf?.s0")])
+
+
 def symlink_into_an_allowed_root(tmp: Path) -> Case:
     raw, store = tmp / "raw", tmp / "store"
     _write(store / "c.txt", b"Aspirin B-Chemical\n")
@@ -626,6 +632,7 @@ KINDS: dict[str, Callable[[Path], Case]] = {
         symlink_out_of_a_raw_folder,
         symlink_into_an_allowed_root,
         symlink_folder_out_of_raw,
+        undecodable_file_name,
         pubtator_bad_byte,
         pubtator_offsets_outside,
         csv_unclosed_quote,
