@@ -26,14 +26,11 @@ err = Console(stderr=True)
 
 
 def _run_dir(value: str) -> RunDir:
-    """A run name under the runs root, or a path to a run folder."""
-    p = Path(value).expanduser()
-    if "/" in value:  # a bare value is a run name (validated), never a folder such as ".."
-        if not p.is_dir():
-            raise ConfigError(f"run folder {p} not found")
-        return RunDir(p.resolve())
-    run = RunDir.named(value)
+    """A run name under the runs root, or a path to a run folder (``RunDir.from_arg``); it must exist."""
+    run = RunDir.from_arg(value)
     if not run.root.is_dir():
+        if "/" in value:
+            raise ConfigError(f"run folder {Path(value).expanduser()} not found")
         raise ConfigError(f"run {value!r} not found at {run.root}")
     return run
 
@@ -260,10 +257,7 @@ def _model_mode(
     settings = eval_settings(
         p, f"--model {spec.name_or_path}", follow_training=False, adapter=adapter, **overrides
     )
-    if run is not None:
-        rd = RunDir(Path(run).expanduser().resolve()) if "/" in run else RunDir.named(run)
-    else:
-        rd = RunDir.named(_model_run_name(spec.name_or_path))
+    rd = RunDir.from_arg(run) if run is not None else RunDir.named(_model_run_name(spec.name_or_path))
     explicit = datasets is not None and datasets != "available"
     names = _datasets(rd, datasets, settings.datasets)
     plan = plan_sets(rd, p, names)

@@ -46,9 +46,9 @@ def resolve_run(run: str | None, base: Path | None = None) -> RunDir:
             raise FileNotFoundError(f"no runs under {base} (set TAIYI_RUNS or pass --runs-root / a run path)")
         return runs[0]
     path = Path(run)
-    if "/" in run or (path.is_dir() and (path / "manifest.json").exists()):
+    if path.is_dir() and (path / "manifest.json").exists():  # a run folder here, named without a '/'
         return RunDir(path.resolve())
-    return RunDir.named(run, base)
+    return RunDir.from_arg(run, base)
 
 
 def snapshot(rd: RunDir, stall_after_s: float) -> RunStatus:
