@@ -285,6 +285,10 @@ def _pip_install_args(command: str) -> list[list[str]]:
 def _parse_pip_install(args: list[str]) -> tuple[Any, list[str]]:
     """pip's own ``install`` option parser (so every option pip knows, and its value, is read as pip
     reads it); (None, []) when pip rejects the options."""
+    # setuptools first: pip's locations module removes setuptools' distutils shim and loads the
+    # stdlib distutils, after which any later `import setuptools` in this process (torch's inductor
+    # does one to compile kernels) fails its own assertion. With setuptools loaded first, both agree.
+    import setuptools  # noqa: F401
     from pip._internal.commands import create_command
 
     command = create_command("install", isolated=True)  # no PIP_* variables or user config

@@ -8,6 +8,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DOC = (REPO / "docs" / "structure.md").read_text(encoding="utf-8")
 TOP = ("taiyi_core/", "jobs/", "slurm/", "containers/", "tests/", "bench/")
+# outputs the doc names that a fresh clone does not have yet
+GENERATED = {"containers/taiyi.sif", "bench/out/"}  # `make container`; bench/gpu.sh and other benches
 
 
 def _named_paths() -> list[str]:
@@ -19,7 +21,7 @@ def test_every_named_path_exists():
     assert len(paths) > 20, paths
     missing = []
     for p in paths:
-        if p == "containers/taiyi.sif":  # built by `make container`, not shipped
+        if p in GENERATED:
             continue
         pattern = re.sub(r"<[^>]+>", "*", p).rstrip("/")
         if not any(REPO.glob(pattern)):
