@@ -77,7 +77,7 @@ def submit(
         if dry_run:
             rows = launcher.plan(group, pipeline)
             _print_plan(rows)
-            problems = [p for row in rows for p in row["problems"]]
+            problems = list(dict.fromkeys(p for row in rows for p in row["problems"]))  # once each
             if problems:
                 for problem in problems:
                     print_error(err, problem)
@@ -221,6 +221,8 @@ def demo(
             done.append((step, f"not built yet in this version ({exc}); later steps skipped"))
             console.print(f"[yellow]{step}: not built yet[/] — {exc}")
             break
+        except ConfigError as exc:  # refused before queuing (the model or raw data not there)
+            raise fail(str(exc)) from None
         except JobFailed as exc:
             raise fail(str(exc), 1) from None
         results = [s.job.result() for s in subs[step]]

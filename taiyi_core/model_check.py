@@ -32,7 +32,7 @@ def _one(value: str, revision: str | None) -> str | None:
             else (f"is a folder without config.json or tokenizer_config.json ({path.resolve()})")
         )
     if value.startswith(("/", "./", "../", "~")) or value.count("/") > 1:
-        return f"is not a folder (looked in {path.resolve()})"
+        return f"not found: expected a folder with config.json (looked in {path.resolve()})"
     from huggingface_hub import try_to_load_from_cache
     from huggingface_hub.constants import HF_HUB_CACHE
 
@@ -46,6 +46,8 @@ def _one(value: str, revision: str | None) -> str | None:
         return None
     home = os.environ.get("HF_HOME", "~/.cache/huggingface")
     return (
-        f"is not a folder ({path.resolve()}) and not in the Hugging Face cache "
-        f"({HF_HUB_CACHE}; HF_HOME={home}): download or convert it first (README: Models and data)"
+        f"not found: expected a folder with config.json (looked in {path.resolve()}) or a Hub id already "
+        f"in the Hugging Face cache ({HF_HUB_CACHE}; HF_HOME={home}): `hf download {value}` where there is "
+        f"network; Qwen-7B v1: `hf download Qwen/Qwen-7B --local-dir DIR`, then `taiyi model convert DIR "
+        f"DST` (README: Data and models)"
     )

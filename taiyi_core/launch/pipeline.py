@@ -38,6 +38,7 @@ class StepSpec(Strict):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
     distributed: bool = False
+    needs_model: bool = False  # loads model.name_or_path: refused at submission when it is not there
 
 
 class PipelineSpec(Strict):
@@ -315,6 +316,7 @@ class Launcher:
         from taiyi_core.launch.executors import slurm_parameters
 
         rows = []
+        model_problem = self._model_problem() if any(pipeline.steps[n].needs_model for n in names) else None
         known = set(pipeline.steps) | set(load_pipeline().steps)  # the shipped steps, and this pipeline's
         if self._preset is not None:
             unknown = sorted(set(self._preset.preset.resources) - known)
@@ -354,10 +356,20 @@ class Launcher:
             if name in RAW_DATA_STEPS and frozen is not None and raw is not None and not raw.is_dir():
                 # the reason the step selects nothing: say that instead
                 row["problems"] = [f"{frozen.file}: key 'data.raw_dir': folder {raw} not found"]
+            if spec.needs_model and model_problem:
+                row["problems"].append(model_problem)
             if self.profile.executor == "slurm":
                 row["sbatch"] = slurm_parameters(self.profile, res, f"{self.run.name}-{name}")
             rows.append(row)
         return rows
+
+    def _model_problem(self) -> str | None:
+        """The preset's model is a folder or in the HF cache (jobs run offline), else one line naming it."""
+        if self._preset is None:
+            return None
+        from taiyi_core.model_check import model_problem
+
+        return model_problem(self._preset.preset.model, str(self._preset.file))
 
     def plan(self, group: str, pipeline: PipelineSpec | None = None) -> list[dict[str, Any]]:
         """What ``submit_group`` would queue, without queuing anything (for --dry-run)."""

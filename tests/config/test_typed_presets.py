@@ -72,6 +72,7 @@ ERRORS = [
     ("resources-unknown-step", {"resources": {"stagee1": {"mem_gb": 8}}}, "stage1", (), "resources.stagee1"),
     ("raw-dir-missing", {"data": {"raw_dir": "/nonexistent/raw"}}, "data", (), "key 'data.raw_dir'"),
     ("model-missing", {"model": None}, "stage1", (), "key 'model'"),
+    ("model-not-found", {"model": {"name_or_path": "./no-model"}}, "stage1", (), "key 'model.name_or_path'"),
     ("catalog-not-a-folder", {"data": {"catalog": ["/nonexistent/catalog"]}}, "data", (), "data.catalog"),
     ("base-unknown", {"base": "taiyi9"}, "data", (), "unknown preset 'taiyi9'"),
     ("override-syntax", {}, "stage1", ("train.lr",), "expected key.path=value"),

@@ -19,14 +19,19 @@ def test_help_lists_the_commands():
         assert command in out.stdout
 
 
-def test_dry_run_shows_the_chain_and_writes_nothing(runs_root):
-    # the plan checks what a submission checks: without raw data the data step would be refused
+def test_dry_run_shows_the_chain_and_writes_nothing(runs_root, tmp_path):
+    # the plan checks what a submission checks: without raw data the data step would be refused, and
+    # without the converted model (models/qwen-7b-native) the training and eval steps
     out = taiyi("submit", "all", "--profile", "devcluster", "--preset", "taiyi1", "--run", "x", "--dry-run")
     assert out.returncode == 2 and "key 'data.raw_dir': folder" in out.stderr, out.stderr
+    assert out.stderr.count("key 'model.name_or_path'") == 1, out.stderr  # once, not once per step
     assert list(runs_root.iterdir()) == []
+    model = tmp_path / "qwen-7b-native"  # where `taiyi model convert` would have written it
+    model.mkdir()
+    (model / "config.json").write_text("{}")
     out = taiyi(
         "submit", "all", "--profile", "devcluster", "--preset", "taiyi1", "--run", "x", "--dry-run",
-        "data.raw_dir=tests/fixtures/demo_raw",
+        "data.raw_dir=tests/fixtures/demo_raw", f"model.name_or_path={model}",
     )
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
