@@ -500,7 +500,6 @@ CASES.append(
 UNVERIFIED: dict[str, str] = {
     "cellfinder": "cellfinder",  # one folder, no split: prepare step
     "hallmarks_of_cancer": "hoc",  # the release ships no split lists
-    "biosses": "biosses",  # a RAR of two .docx tables; only BigBIO's TSV is here
     "bc7_litcovid": "bc7_litcovid",  # label file without the abstracts
     "pubmed_qa": "pubmedqa",  # ori_pqal.json + test ids; the fold files are made by the repo's script
     "evidence_inference": "evidence_inference",  # prepared train/dev/test.csv wanted; merged CSV absent
@@ -557,6 +556,18 @@ def _read(case: Case, tmp_path: Path, samples: Path) -> dict[str, Tally]:
     if case.convert:
         assert convert(CATALOG.get(case.dataset), folder), f"{case.dataset}: the conversion wrote nothing"
     return {split: read_split(CATALOG.get(case.dataset), tmp_path, split) for split in case.splits}
+
+# BIOSSES: the release RAR as released, the entry's biosses_word_tables conversion (RAR -> two .docx
+# tables -> one TSV per split); records = BLUE's split as BigBIO lists it, 64/16/20 of the 100 pairs
+CASES.append(
+    Case(
+        "biosses",
+        "biosses/BIOSSES-Dataset.rar",
+        {"BIOSSES-Dataset.rar": "biosses/BIOSSES-Dataset.rar"},
+        {"train": Counts(64), "dev": Counts(16), "test": Counts(20)},
+        convert=True,
+    )
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
@@ -777,3 +788,42 @@ def test_pubmedqa_cut_reads_through_the_entry_after_its_conversion(tmp_path, sha
     ids = [r.id for t in tallies for r in t.items]
     assert sum(t.quarantined for t in tallies) == 0 and len(ids) == len(set(ids)) == 100
     assert Counter(r.answer[0] for t in tallies for r in t.items) == {"yes": 58, "no": 26, "maybe": 16}
+
+
+def test_biosses_pairs_from_the_rar_equal_bigbio_tsv(tmp_path, shared_samples):
+    """Every pair read from the RAR's Word tables through the entry against BigBIO's TSV, counted here
+    with csv: the same 100 pair ids, label = the mean of annotator_a..e, both sentences equal after
+    whitespace is collapsed. Exactly, 149 of the 200 sentences are equal; the other 51 differ in spacing
+    only: BigBIO keeps a trailing space the cell's text ends with (stripped here), and 13 sentences have
+    a no-break space (U+00A0) in the Word table where BigBIO has a space (kept as released)."""
+    import csv
+
+    tsv = shared_samples / "biosses" / "bigbio_annotation_pairs_scores.tsv"
+    with tsv.open(encoding="utf-8", newline="") as fh:
+        bigbio = {row["sentence_id"]: row for row in csv.DictReader(fh, delimiter="\t")}
+    assert len(bigbio) == 100
+    case = next(c for c in CASES if c.dataset == "biosses")
+    folder = lay_out(tmp_path, "biosses", case.layout, shared_samples)
+    assert convert(CATALOG.get("biosses"), folder) == ["train.tsv", "dev.tsv", "test.tsv"]
+    records = {}
+    for split in ("train", "dev", "test"):
+        tally = read_split(CATALOG.get("biosses"), tmp_path, split)
+        assert tally.quarantined == 0, tally.reasons[:3]
+        for r in tally.items:
+            assert r.id not in records, f"pair {r.id} in two splits"
+            records[r.id] = r  # the release's pair number (id_field)
+    assert sorted(records, key=int) == sorted(bigbio, key=int)
+
+    def collapse(text: str) -> str:
+        return " ".join(text.split())
+
+    exact = 0
+    for pid, row in bigbio.items():
+        mean = sum(int(row[f"annotator_{a}"]) for a in "abcde") / 5
+        got = records[pid]
+        assert float(got.label) == pytest.approx(mean, abs=1e-9), (pid, got.label, mean)
+        assert collapse(got.text_1) == collapse(row["sentence_1"]), pid
+        assert collapse(got.text_2) == collapse(row["sentence_2"]), pid
+        exact += (got.text_1 == row["sentence_1"]) + (got.text_2 == row["sentence_2"])
+        assert got.label in CATALOG.get("biosses").labels
+    assert exact == 149

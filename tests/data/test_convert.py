@@ -358,3 +358,96 @@ def test_anem_documents_go_where_the_release_lists_put_them(tmp_path):
     _write(root / "development" / "train-files.list", "PMID-9\n")
     with pytest.raises(FetchError, match=r"listed but absent \[.*'PMID-9'\]"):
         run_catalog_steps("an_em", tmp_path / "an_em")
+
+
+# ------------------------------------------------------------------ BIOSSES: Word tables in a RAR
+
+BIOSSES_RAR = "BIOSSES-Dataset.rar"
+
+
+def _biosses_steps(**options):
+    from taiyi_core.catalog.download import ConvertStep
+
+    (step,) = CATALOG.get("biosses").download.convert
+    return [ConvertStep(step=step.step, options={**step.options, **options})]
+
+
+def _docx(body: str) -> bytes:
+    import io
+    import zipfile
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("word/document.xml", f'<w:document xmlns:w="{w}"><w:body>{body}</w:body></w:document>')
+    return buf.getvalue()
+
+
+def _row(*cells: str) -> str:
+    return "<w:tr>" + "".join(f"<w:tc><w:p><w:r><w:t>{c}</w:t></w:r></w:p></w:tc>" for c in cells) + "</w:tr>"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"<html>404 Not Found</html>", "BIOSSES-Dataset.rar: not a RAR archive"),
+        (b"PK\x03\x04" + b"\0" * 40, "BIOSSES-Dataset.rar: not a RAR archive"),
+    ],
+    ids=["html-page", "zip"],
+)
+def test_biosses_file_that_is_not_a_rar_is_refused_by_name(tmp_path, content, message):
+    (tmp_path / BIOSSES_RAR).write_bytes(content)
+    with pytest.raises(FetchError, match=f"^biosses: conversion biosses_word_tables: {message}"):
+        convert.run_steps("biosses", CATALOG.get("biosses").download.convert, tmp_path)
+    assert not list(tmp_path.glob("*.tsv"))
+
+
+def test_biosses_truncated_rar_is_refused_by_name(tmp_path, shared_samples):
+    data = (shared_samples / "biosses" / BIOSSES_RAR).read_bytes()
+    (tmp_path / BIOSSES_RAR).write_bytes(data[: len(data) // 2])
+    with pytest.raises(FetchError, match=r"BIOSSES-Dataset\.rar: not a readable RAR archive: \w+ RAR file"):
+        convert.run_steps("biosses", CATALOG.get("biosses").download.convert, tmp_path)
+    assert not list(tmp_path.glob("*.tsv"))
+
+
+def test_biosses_member_or_split_mismatch_is_named(tmp_path, shared_samples):
+    shutil.copyfile(shared_samples / "biosses" / BIOSSES_RAR, tmp_path / BIOSSES_RAR)
+    with pytest.raises(FetchError, match=r"member pattern '\*/Scores\.docx' matches 0 members"):
+        convert.run_steps("biosses", _biosses_steps(scores="*/Scores.docx"), tmp_path)
+    splits = dict(CATALOG.get("biosses").download.convert[0].options["splits"])
+    splits["train.tsv"] = [*splits["train.tsv"][1:], 101, 2]  # one pair dropped, one unknown, one twice
+    with pytest.raises(FetchError, match="listed twice: 2; not in the release: 101; in no split: 78$"):
+        convert.run_steps("biosses", _biosses_steps(splits=splits), tmp_path)
+
+
+def test_docx_without_the_expected_table_is_refused_by_name():
+    from taiyi_core.fetch.word_tables import find_table
+
+    header = ["", "Sentence 1", "Sentence 2"]
+    with pytest.raises(FetchError, match=r"^x\.rar:A\.docx: expected one table with header .* found 0 "):
+        find_table(_docx("<w:p><w:r><w:t>no table here</w:t></w:r></w:p>"), "x.rar:A.docx", header)
+    other = _docx(f"<w:tbl>{_row('Sentence No', 'Annotator A')}{_row('1', '4')}</w:tbl>")
+    with pytest.raises(FetchError, match=r"found 0 \(1 table\(s\); first rows: \[\['Sentence No'"):
+        find_table(other, "A.docx", header)
+    short = _docx(f"<w:tbl>{_row('', 'Sentence 1', 'Sentence 2')}{_row('1', 'a')}</w:tbl>")
+    with pytest.raises(FetchError, match=r"A\.docx: table row 2 has 2 cells, expected 3"):
+        find_table(short, "A.docx", header)
+    with pytest.raises(FetchError, match=r"A\.docx: not a \.docx \(not a zip archive\)"):
+        find_table(b"not a zip", "A.docx", header)
+    tables = find_table(
+        _docx(f"<w:tbl>{_row(' ', 'sentence  1', 'Sentence 2')}"
+              "<w:tr><w:tc><w:p><w:r><w:t>7 </w:t></w:r></w:p></w:tc>"
+              "<w:tc><w:p><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t><w:br/><w:t>c</w:t>"
+              "<w:delText>gone</w:delText><w:noBreakHyphen/><w:t>d\u00ad</w:t></w:r></w:p><w:p/></w:tc>"
+              "<w:tc><w:p><w:r><w:t>x</w:t></w:r></w:p><w:p><w:r><w:t>y</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"),
+        "A.docx", header,
+    )
+    assert tables == [["7", "a b c-d", "x y"]]  # tabs, breaks and paragraphs: one space; no deleted text
+
+
+def test_biosses_scores_outside_the_scale_are_refused():
+    from taiyi_core.fetch.conversions.word_tables import _mean
+
+    assert [_mean(list(s), "S.docx", "1") for s in ("44444", "00001", "32322")] == ["4.0", "0.2", "2.4"]
+    with pytest.raises(FetchError, match=r"S\.docx: pair 9: scores \['5', '4', '4', '4', '4'\] are not"):
+        _mean(["5", "4", "4", "4", "4"], "S.docx", "9")

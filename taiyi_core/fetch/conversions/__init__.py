@@ -8,4 +8,5 @@ from taiyi_core.fetch.conversions import (  # noqa: F401
     records,
     standoff,
     tagged,
+    word_tables,
 )
