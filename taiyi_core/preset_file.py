@@ -147,6 +147,13 @@ def _existing_key(node: dict[Any, Any], key: str) -> Any:
     return key
 
 
+def overridden(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A preset mapping built in code (``taiyi eval run --model``) with overrides applied, paths absolute."""
+    out = apply_overrides(data, overrides)
+    _absolute_paths(out)
+    return out
+
+
 def resolved_data(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """What the Preset model validates: base chain merged, overrides applied, paths absolute."""
     base = read_with_base(path)

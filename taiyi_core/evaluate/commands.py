@@ -149,6 +149,7 @@ def run_cmd(
                 raw_dir=raw_dir,
                 datasets=datasets,
                 overrides=overrides,
+                sets=sets or (),
                 quiet=as_json,
             )
         else:
@@ -237,26 +238,40 @@ def _model_mode(
     raw_dir: str | None,
     datasets: str | None,
     overrides: dict[str, Any],
+    sets: Sequence[str] = (),
     quiet: bool,
 ) -> tuple[RunDir, Preset, Any, list[str]]:
-    """(run, preset, settings, eval sets) for ``--model``: the model replaces any preset's model."""
-    from taiyi_core.config import DataSettings
+    """(run, preset, settings, eval sets) for ``--model``: the model replaces any preset's model.
+
+    ``sets`` (``--set key.path=value``) apply over the preset built here and are validated like a
+    preset file's; a run evaluated this way for the first time freezes that preset (overrides in its
+    header), as the run mode's first step does. ``model.*`` keys come from --model/--revision only."""
+    from taiyi_core import lifecycle
+    from taiyi_core.config import DataSettings, validate
     from taiyi_core.evaluate.config import eval_settings
     from taiyi_core.evaluate.sets import plan_sets, prepare_eval_sets
+    from taiyi_core.preset_file import overridden, parse_override
 
+    model_keys = [s for s in sets if parse_override(s)[0][0] == "model"]
+    if model_keys:
+        raise ConfigError(
+            f"--set {model_keys[0]}: with --model the model is set by --model, --revision and "
+            "--trust-remote-code, not by overrides"
+        )
     base = load_preset(preset) if preset else None
     data = base.data if base is not None else DataSettings()
     if raw_dir is not None:
         data = data.model_copy(update={"raw_dir": str(Path(raw_dir).expanduser().resolve())})
-    p = Preset(
+    built = Preset(
         name=base.name if base is not None else "model-eval",
         model=spec,
         data=data,
         eval=dict(base.eval) if base is not None else {},
     )
-    settings = eval_settings(
-        p, f"--model {spec.name_or_path}", follow_training=False, adapter=adapter, **overrides
-    )
+    source = f"--model {spec.name_or_path}" + (f" --preset {preset}" if preset else "")
+    where = f"{source} (with {' '.join(sets)})" if sets else source
+    p = validate(Preset, overridden(built.model_dump(mode="json"), sets), where) if sets else built
+    settings = eval_settings(p, source, follow_training=False, adapter=adapter, **overrides)
     rd = RunDir.from_arg(run) if run is not None else RunDir.named(_model_run_name(spec.name_or_path))
     explicit = datasets is not None and datasets != "available"
     names = _datasets(rd, datasets, settings.datasets)
@@ -264,6 +279,7 @@ def _model_mode(
     if plan.unavailable and (explicit or not (plan.present or plan.to_prepare)):
         why = "; ".join(f"{n}: {r}" for n, r in plan.unavailable.items())
         raise ConfigError(f"eval set(s) not available in {rd.eval_data} nor preparable: {why}")
+    lifecycle.freeze(rd, lifecycle.RunPreset(p, source, tuple(sets), False, rd.preset))  # first step only
     if plan.to_prepare:
         counts = prepare_eval_sets(rd, p, plan)
         if not quiet:
@@ -271,7 +287,7 @@ def _model_mode(
             err.print(f"eval sets prepared from {p.data.raw_dir}: {shown}", highlight=False, soft_wrap=True)
     if plan.unavailable and not quiet:
         err.print(f"[yellow]skipped (no raw files): {', '.join(plan.unavailable)}", highlight=False)
-    keep = set(plan.present) | {s for sets in plan.to_prepare.values() for s in sets}
+    keep = set(plan.present) | {s for chosen in plan.to_prepare.values() for s in chosen}
     return rd, p, settings, [n for n in names if n in keep]
 
 

@@ -107,6 +107,36 @@ def test_prompt_format_override_is_recorded(tiny_kit, runs_root):  # noqa: F811
     assert gen["prompt_format_reason"] == "set by --prompt-format"
 
 
+def test_set_overrides_in_model_mode_are_validated_applied_and_recorded(tiny_kit, runs_root):  # noqa: F811
+    """`--set` works with --model as in the run mode: checked, applied, and kept in the frozen preset."""
+    from taiyi_core.config import load_preset
+
+    model = str(tiny_kit("qwen3-8b"))
+    for bad, says in (
+        ("eval.max_prompt_token=64", "unknown key 'eval.max_prompt_token'"),
+        ("eval.max_prompt_tokens=4", "key 'eval.max_prompt_tokens'"),  # below its minimum (8)
+        ("model.revision=main", "--set model.revision=main: with --model the model is set by --model"),
+    ):
+        code, out = eval_cli(runs_root, "--model", model, "--run", "sets", "--set", bad)
+        errors = [ln for ln in out.splitlines() if ln.startswith("error:")]
+        assert code == 2 and len(errors) == 1 and says in errors[0], out
+        assert "Traceback" not in out and list(runs_root.iterdir()) == []  # refused before any write
+    sets = ["eval.max_prompt_tokens=64", "eval.stop_tokens=[Answer]"]
+    flags = [a for s in sets for a in ("--set", s)]
+    code, out = eval_cli(runs_root, "--model", model, "--run", "sets", *flags)
+    assert code == 0, out
+    from transformers import AutoTokenizer
+
+    answer_id = AutoTokenizer.from_pretrained(model).convert_tokens_to_ids("Answer")
+    stops = [*kit_eos_ids("qwen3-8b"), answer_id]  # the extra stop token joins the stop ids
+    gen = check_outputs(runs_root / "sets" / "eval" / EVAL_SET, "chat_template", stops)
+    assert gen["max_prompt_tokens"] == 64 and gen["stop_tokens"] == ["Answer"]  # applied
+    frozen = runs_root / "sets" / "preset.yaml"
+    assert f"# overrides: {' '.join(sets)}" in frozen.read_text()  # recorded, as the run mode does
+    again = load_preset(frozen)
+    assert again.eval.max_prompt_tokens == 64 and again.model.name_or_path == model
+
+
 def test_adapter_alone_evaluates_on_its_base(tiny_kit, runs_root, tmp_path):  # noqa: F811
     import torch
     from peft import LoraConfig, get_peft_model
