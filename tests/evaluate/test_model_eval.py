@@ -21,7 +21,7 @@ from taiyi_core.evaluate.backends import PromptFormatter
 from taiyi_core.evaluate.config import EvalSettings
 from taiyi_core.evaluate.prompting import resolve_prompting, token_id
 from taiyi_core.evaluate.weights import Weights
-from tests.kits import NATIVE_KITS, kit_dir, tiny_kit  # noqa: F401
+from tests.kits import NATIVE_KITS, V1_KITS, kit_dir, tiny_kit  # noqa: F401
 
 DEMO_RAW = Path(__file__).resolve().parents[1] / "fixtures" / "demo_raw"
 EVAL_SET = "pubmed_qa"  # from demo_raw/pubmed_qa: a yes/no set, short answers
@@ -33,6 +33,7 @@ EXPECTED_FORMAT = {
     "qwen3-8b": "chat_template",
     "llama-3.1-8b-instruct": "chat_template",
     "qwen-7b": "taiyi1",  # converted with `taiyi model convert`: Taiyi's format
+    "qwen-7b-2023-09": "taiyi1",  # the revision Taiyi-1 was trained from, converted likewise
 }
 needs_tiktoken = pytest.mark.skipif(
     importlib.util.find_spec("tiktoken") is None, reason="tiktoken not installed (test extra)"
@@ -67,23 +68,12 @@ def check_outputs(folder: Path, fmt: str, stop_ids: list[int]) -> dict:
     return gen
 
 
-@pytest.fixture(scope="module")
-def converted_qwen7b(tmp_path_factory) -> Path:
-    """The qwen-7b kit as a tiny v1 checkpoint, converted to native Qwen2 (10a's converter)."""
-    if importlib.util.find_spec("tiktoken") is None:
+@pytest.mark.parametrize("name", [*NATIVE_KITS, *V1_KITS])
+def test_every_kit_evaluates_one_set_through_the_cli(name, tiny_kit, runs_root):  # noqa: F811
+    """Qwen-7B v1 kits are evaluated as `taiyi model convert` leaves them (tiny_kit converts them)."""
+    if name in V1_KITS and importlib.util.find_spec("tiktoken") is None:
         pytest.skip("tiktoken not installed (test extra): the converter reads qwen.tiktoken")
-    from taiyi_core.models.qwen_v1_convert import convert
-    from taiyi_core.models.qwen_v1_tiny import build_tiny_qwen_v1
-
-    root = tmp_path_factory.mktemp("qwen-v1")
-    v1 = build_tiny_qwen_v1(kit_dir("qwen-7b"), root / "v1")
-    convert(v1, root / "converted")
-    return root / "converted"
-
-
-@pytest.mark.parametrize("name", [*NATIVE_KITS, "qwen-7b"])
-def test_every_kit_evaluates_one_set_through_the_cli(name, tiny_kit, runs_root, request):  # noqa: F811
-    model = request.getfixturevalue("converted_qwen7b") if name == "qwen-7b" else tiny_kit(name)
+    model = tiny_kit(name)
     code, out = eval_cli(runs_root, "--model", str(model))
     assert code == 0, out
     fmt = EXPECTED_FORMAT[name]
