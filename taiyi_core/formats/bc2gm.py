@@ -9,7 +9,8 @@ ALTGENE lists the alternative boundaries the official scorer also accepts for a 
 one is kept on the GENE mention it overlaps, in the entity attribute ``alternatives`` (JSON list of
 ``[start, end]`` character offsets, end exclusive); one that overlaps no GENE mention is kept in the
 record's ``meta["unattached_alternatives"]`` (never dropped). Eval lines naming an unknown sentence
-are quarantined as orphans.
+are quarantined as orphans. A stray undecodable byte (``STRAY_BYTES_MAX``) quarantines the sentence
+whose ``.in`` or ``.eval`` line holds it; more, and the file is quarantined whole (option ``encoding``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from taiyi_core.formats.base import (
     SkipRecord,
     make_entity,
     split_lines,
+    undecodable,
 )
 from taiyi_core.schema import Entity, KBRecord
 
@@ -54,6 +56,7 @@ class Bc2gmReader(Reader):
 
     def _read(self, paths: list[Path], opts: Bc2gmOptions, ctx: Ctx) -> Iterator:
         sentences: dict[str, tuple[Path, int, str]] = {}
+        broken: dict[str, str] = {}  # sentence id -> why (the first stray byte on one of its lines)
         evals: dict[str, dict[str, list[tuple[Path, int, str]]]] = {
             "GENE": defaultdict(list),
             "ALTGENE": defaultdict(list),
@@ -71,10 +74,13 @@ class Bc2gmReader(Reader):
                     f"{path.name}: expected a *.in sentence file or GENE.eval / ALTGENE.eval",
                     dataset=ctx.dataset,
                 )
-            text = yield from ctx.text_of(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
             for n, line in enumerate(split_lines(text or ""), start=1):
                 if not line.strip():
                     continue
+                if bad := undecodable(line):
+                    why = f"{path.name} line {n}: byte {bad} is not valid {opts.encoding} (option 'encoding')"
+                    broken.setdefault(line.split(" " if kind == "in" else "|", 1)[0], why)
                 if kind == "in":
                     sid, _, sentence = line.partition(" ")
                     if sid in sentences:
@@ -99,6 +105,8 @@ class Bc2gmReader(Reader):
         for sid, (path, n, sentence) in sentences.items():
             try:
                 ctx.claim_id(sid)
+                if sid in broken:
+                    raise SkipRecord(broken[sid])
                 yield self._sentence(
                     sid,
                     path,

@@ -12,7 +12,8 @@ Each document is checked and completed here, then built with ``bioc.biocjson.par
 of duplicate keys, and ``parse_doc`` raises a bare ``KeyError`` for a passage without ``sentences`` or
 ``relations`` (PubTator exports omit them) and for a collection without ``key``. Documents are parsed
 one by one with their line numbers instead; ids may be numbers (PubTator3) and infon values numbers
-or ``null``.
+or ``null``. A stray undecodable byte (``STRAY_BYTES_MAX``) quarantines the document holding it; more,
+and the file is quarantined whole (option ``encoding``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from taiyi_core.formats.base import (
     line_of,
     require,
     skip_ws,
+    undecodable,
 )
 from taiyi_core.formats.bioc_common import BiocOptions, to_record
 
@@ -53,7 +55,7 @@ class BiocJsonReader(Reader):
 
     def _read(self, paths: list[Path], opts: BiocJsonOptions, ctx: Ctx) -> Iterator:
         for path in paths:
-            text = yield from ctx.text_of(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
             if text is None:
                 continue
             items = {
@@ -65,6 +67,10 @@ class BiocJsonReader(Reader):
                 doc_id = _doc_id(item.value)
                 if item.error:
                     yield ctx.quarantine(path, item.error, line=item.line, record_id=doc_id, raw=item.raw)
+                    continue
+                if bad := undecodable(item.raw):  # array/jsonl items are checked by base; collection here
+                    why = f"byte {bad} in this document does not decode (reader option 'encoding')"
+                    yield ctx.quarantine(path, why, line=item.line, record_id=doc_id, raw=item.raw)
                     continue
                 try:
                     doc = parse_doc(_complete(item.value))

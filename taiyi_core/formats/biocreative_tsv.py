@@ -16,7 +16,10 @@ files; a split's files are told apart by name:
 line named); annotation lines for a PMID without text are quarantined as orphans, never dropped; a
 document without annotations is a record with none. CHEMDNER's evaluation abstracts include 17,000
 unannotated background documents: with ``chemdner_abs_test_pmid_label.txt`` (``PMID<TAB>Y|N``) among the
-split's files only the 3,000 labelled ``Y`` become records.
+split's files only the 3,000 labelled ``Y`` become records. A stray undecodable byte
+(``STRAY_BYTES_MAX``) in an abstracts or annotation line quarantines its document; more, and the file is
+quarantined whole (option ``encoding``); so is the selection file (a lost line there would drop its
+document silently).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from taiyi_core.formats.base import (
     SkipRecord,
     make_entity,
     split_lines,
+    undecodable,
 )
 from taiyi_core.schema import KBRecord, Passage, Relation
 
@@ -52,6 +56,7 @@ class _Doc:
     line: int
     title: str
     abstract: str
+    bad_byte: str | None = None  # why the document quarantines: a stray byte on its abstracts line
     mentions: list[tuple[Path, int, list[str]]] = field(default_factory=list)
     relations: list[tuple[Path, int, list[str]]] = field(default_factory=list)
 
@@ -90,7 +95,7 @@ class BiocreativeTsvReader(Reader):
         orphans: dict[str, list[tuple[Path, int]]] = defaultdict(list)
         for kind in ("mentions", "relations"):
             for path in by_kind[kind]:
-                text = yield from ctx.text_of(path, opts.encoding)
+                text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
                 for n, line in enumerate(split_lines(text or ""), start=1):
                     if not line.strip():
                         continue
@@ -136,7 +141,7 @@ class BiocreativeTsvReader(Reader):
         return keep
 
     def _texts(self, path: Path, opts: BiocreativeTsvOptions, ctx: Ctx, docs: dict[str, _Doc]) -> Iterator:
-        text = yield from ctx.text_of(path, opts.encoding)
+        text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
         for n, line in enumerate(split_lines(text or ""), start=1):
             if not line.strip():
                 continue
@@ -159,10 +164,17 @@ class BiocreativeTsvReader(Reader):
                     raw=line,
                 )
                 continue
-            docs[cells[0]] = _Doc(path, n, cells[1], cells[2])
+            bad = undecodable(line)
+            why = f"line {n}: byte {bad} is not valid {opts.encoding} (option 'encoding')" if bad else None
+            docs[cells[0]] = _Doc(path, n, cells[1], cells[2], bad_byte=why)
 
     def _document(self, pmid: str, doc: _Doc, opts: BiocreativeTsvOptions, ctx: Ctx) -> KBRecord:
         ctx.claim_id(pmid)
+        if doc.bad_byte:
+            raise SkipRecord(doc.bad_byte)
+        for path, lineno, cells in doc.mentions + doc.relations:
+            if bad := undecodable("\t".join(cells)):
+                raise SkipRecord(f"{path.name} line {lineno}: byte {bad} is not valid {opts.encoding}")
         abstract_at = len(doc.title) + len(opts.separator)
         text = doc.title + opts.separator + doc.abstract
         entities = []

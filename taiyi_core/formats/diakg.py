@@ -10,7 +10,9 @@ One record per paragraph (``unit: paragraph``, Taiyi's 2,292 = the paragraphs of
 per sentence. In a paragraph record entity offsets are shifted by the sentence start and ids become
 ``<sentence_id>.<entity_id>``. A sentence whose text is not the paragraph's slice, an entity that does
 not re-slice, or a relation naming an unknown entity quarantines its record (named by document,
-paragraph and sentence); a file that is not one JSON object quarantines the file.
+paragraph and sentence); a file that is not one JSON object quarantines the file. A stray undecodable
+byte (``STRAY_BYTES_MAX`` of the lines of the pretty-printed file) quarantines the record holding it;
+more, and the file is quarantined whole (option ``encoding``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from taiyi_core.formats.base import (
     check_label,
     make_entity,
     require,
+    undecodable,
 )
 from taiyi_core.schema import Entity, KBRecord, Relation
 
@@ -45,7 +48,7 @@ class DiakgReader(Reader):
 
     def _read(self, paths: list[Path], opts: DiakgOptions, ctx: Ctx) -> Iterator:
         for path in ctx.files_in(paths, "*.json"):
-            text = yield from ctx.text_of(path, opts.encoding)
+            text = yield from ctx.text_of(path, opts.encoding, stray_bytes=True)
             if text is None:
                 continue
             try:
@@ -72,6 +75,9 @@ class DiakgReader(Reader):
         text = require(paragraph, "paragraph", str, "paragraph")
         sentences = require(paragraph, "sentences", list, "paragraph")
         chosen = sentences if unit is None else [sentences[unit]]
+        if bad := undecodable(json.dumps(paragraph if unit is None else chosen, ensure_ascii=False)):
+            raise SkipRecord(f"byte {bad} in this {'paragraph' if unit is None else 'sentence'} does not "
+                             f"decode (reader option 'encoding')")  # fmt: skip
         entities: list[Entity] = []
         relations: list[Relation] = []
         for sentence in chosen:

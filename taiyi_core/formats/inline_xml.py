@@ -8,7 +8,9 @@ falls (the format has no offsets), with the id in ``id_attr`` (database ``db``, 
 OSIRIS variant ids are dbSNP numbers) and the listed attributes kept. Traps: ``v_id="No"`` and
 ``v_norm="null"`` mean "not normalised" (``unlinked``); an element not named in ``mentions`` inside a
 passage quarantines the record (its text would be silently merged); a record without its id or a
-passage quarantines alone, the others are read.
+passage quarantines alone, the others are read. A file that is not well-formed (a stray undecodable byte,
+a broken tag, a truncated file) is salvaged record by record (``xml_root(..., salvage=)``): the broken
+``record_tag`` element quarantines with its line, the others are read.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class InlineXmlReader(Reader):
 
     def _read(self, paths: list[Path], opts: InlineXmlOptions, ctx: Ctx) -> Iterator:
         for path in ctx.files_in(paths, "*.xml"):
-            root = yield from xml_root(path, ctx, (opts.root_tag,))
+            root = yield from xml_root(path, ctx, (opts.root_tag,), salvage=(opts.record_tag,))
             if root is None:
                 continue
             for n, element in enumerate(root.iter(opts.record_tag)):

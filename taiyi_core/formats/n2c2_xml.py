@@ -20,6 +20,12 @@ classification (2006 smoking status, 2008 obesity, 2018 cohort selection).
 - ``cohort_2018``: ``<PatientMatching><TEXT><![CDATA[...]]></TEXT><TAGS><ABDOMINAL met="met|not met"/>
   ...`` -> TextRecord, labels = the criteria that are ``met``.
 ``label_set`` checks the PHI types / labels. A file that is not XML, or has another root, quarantines.
+Not well-formed (a stray undecodable byte, a broken tag, a truncated file): ``deid_2006`` and
+``smokers_2006`` files are salvaged RECORD by RECORD (``xml_root(..., salvage=)``: the broken RECORD
+quarantines with its line, the others are read); ``deid_2014`` and ``cohort_2018`` files are one note
+each, so the file is the record; ``obesity_2008`` files quarantine whole: a judgment file salvaged in
+part would silently change the labels of the notes whose judgments were lost, and a notes file shares
+its ``<doc>`` tag with the judgment files, so the two cannot be told apart before parsing.
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ class N2c2XmlReader(Reader):
             yield from self._obesity(paths, opts, ctx)
             return
         for path in paths:
-            root = yield from xml_root(path, ctx, _ROOTS[opts.variant])
+            salvage = ("RECORD",) if opts.variant in ("deid_2006", "smokers_2006") else ()
+            root = yield from xml_root(path, ctx, _ROOTS[opts.variant], salvage=salvage)
             if root is None:
                 continue
             if opts.variant in ("deid_2014", "cohort_2018"):

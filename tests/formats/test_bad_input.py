@@ -592,6 +592,149 @@ def jsonl_truncated_last_line(tmp: Path) -> Case:
     return Case("json_records", [path], 3, [], [("invalid JSON line", 3, None)], options)
 
 
+# ---------------------------------------------------------------- stray bytes in the other record formats
+
+
+def _latin1(text: str) -> bytes:
+    """``text`` as UTF-8 with each '@' a latin-1 byte (0xe9): a stray byte the file's encoding refuses."""
+    return text.encode().replace(b"@", b"\xe9")
+
+
+def _bc2gm(tmp: Path, bad_in: bool) -> list[Path]:
+    """Sentence P1 with a stray byte in its train.in line or its GENE.eval line; 2 * PAD good sentences keep
+    the file under STRAY_BYTES_MAX (one bad line in 2 * PAD + 3)."""
+    sids = ["P0", "P1", "P2"] + [f"P{10 + n}" for n in range(2 * PAD)]
+    lines = [f"{sid} {'Caf@ine' if sid == 'P1' and bad_in else 'Aspirin'} works." for sid in sids]
+    genes = [f"{sid}|0 6|{'Aspir@n' if sid == 'P1' and not bad_in else 'Aspirin'}" for sid in sids]
+    return [
+        _write(tmp / "train.in", _latin1("\n".join(lines) + "\n")),
+        _write(tmp / "GENE.eval", _latin1("\n".join(genes) + "\n")),
+    ]
+
+
+BC2GM_GOOD = ["P0", "P2", "P10", f"P{9 + 2 * PAD}"]
+
+
+def bc2gm_bad_byte_in_sentence(tmp: Path) -> Case:
+    paths = _bc2gm(tmp, bad_in=True)
+    return Case("bc2gm", paths, 3 + 2 * PAD, BC2GM_GOOD, [("train.in line 2: byte 0xe9", 2, "P1")])
+
+
+def bc2gm_bad_byte_in_mention(tmp: Path) -> Case:
+    paths = _bc2gm(tmp, bad_in=False)  # the GENE.eval line of P1: its sentence quarantines, named by line
+    return Case("bc2gm", paths, 3 + 2 * PAD, BC2GM_GOOD, [("GENE.eval line 2: byte 0xe9", 2, "P1")])
+
+
+def _chemdner(tmp: Path, bad_in: str) -> list[Path]:
+    pmids = ["1", "2", "3"] + [str(10 + n) for n in range(2 * PAD)]
+    docs = [f"{p}\t{'Caf@ine' if p == '2' and bad_in == 'text' else 'Aspirin'}.\tWorks." for p in pmids]
+    mentions = [f"{p}\tT\t0\t7\t{'Aspir@n' if p == '2' and bad_in == 'mention' else 'Aspirin'}\tTRIVIAL"
+                for p in pmids]  # fmt: skip
+    return [
+        _write(tmp / "train_abstracts.txt", _latin1("\n".join(docs) + "\n")),
+        _write(tmp / "train_annotations.txt", _latin1("\n".join(mentions) + "\n")),
+    ]
+
+
+CHEMDNER_GOOD = ["1", "3", "10", str(9 + 2 * PAD)]
+
+
+def chemdner_bad_byte_in_abstract(tmp: Path) -> Case:
+    return Case(
+        "biocreative_tsv",
+        _chemdner(tmp, "text"),
+        3 + 2 * PAD,
+        CHEMDNER_GOOD,
+        [("line 2: byte 0xe9 is not valid", 2, "2")],
+        {"layout": "chemdner"},
+    )
+
+
+def chemdner_bad_byte_in_annotation(tmp: Path) -> Case:
+    return Case(
+        "biocreative_tsv",
+        _chemdner(tmp, "mention"),
+        3 + 2 * PAD,
+        CHEMDNER_GOOD,
+        [("train_annotations.txt line 2: byte 0xe9", 2, "2")],
+        {"layout": "chemdner"},
+    )
+
+
+def _bioc_json_doc(i: int, text: str = "fine") -> str:
+    passage = {"offset": 0, "infons": {}, "text": text, "annotations": []}
+    return json.dumps({"id": str(i), "infons": {}, "passages": [passage], "relations": []})
+
+
+def bioc_json_bad_byte(tmp: Path) -> Case:
+    docs = [_bioc_json_doc(1), _bioc_json_doc(2, "Caf@"), _bioc_json_doc(3)]
+    docs += [_bioc_json_doc(10 + n) for n in range(2 * PAD)]
+    path = _write(tmp / "c.json", _latin1('{"source": "x",\n"documents": [\n' + ",\n".join(docs) + "\n]}\n"))
+    return Case(
+        "bioc_json", [path], 3 + 2 * PAD, ["1", "3", "10"], [("byte 0xe9 in this document", 4, "2")]
+    )
+
+
+def _diakg_paragraph(n: int, body: str = "2型糖尿病") -> dict:
+    span = {"start_idx": 0, "end_idx": len(body)}
+    entity = {"entity_id": "T1", "entity": body, "entity_type": "Disease", **span}
+    sentence = {"sentence_id": "0", "sentence": body, **span, "entities": [entity], "relations": []}
+    return {"paragraph_id": str(n), "paragraph": body, "sentences": [sentence]}
+
+
+def diakg_bad_byte(tmp: Path) -> Case:
+    paragraphs = [_diakg_paragraph(0), _diakg_paragraph(1, "Caf@ine"), _diakg_paragraph(2)]
+    paragraphs += [_diakg_paragraph(10 + n) for n in range(PAD)]  # ~20 lines each: 1 bad line in ~1300
+    doc = {"doc_id": "d1", "paragraphs": paragraphs}
+    path = _write(tmp / "d1.json", _latin1(json.dumps(doc, ensure_ascii=False, indent=2)))
+    return Case(
+        "diakg",
+        [path],
+        3 + PAD,
+        ["d1.p0", "d1.p2", "d1.p10"],
+        [("byte 0xe9 in this paragraph", None, "d1.p1")],
+        lang="zh",
+    )
+
+
+def _osiris_article(pmid: int, title: str = "TGF beta1") -> str:
+    return (
+        f"<Article>\n<Pmid>{pmid}</Pmid>\n"
+        f'<Title>The effect of <gene g_id="7040">{title}</gene>.</Title>\n<Abstract>Fine.</Abstract>\n'
+        "</Article>\n"
+    )
+
+
+def inline_xml_bad_byte(tmp: Path) -> Case:
+    body = _osiris_article(1) + _osiris_article(2, "TGF b@ta1") + _osiris_article(3)
+    path = _write(tmp / "corpus.xml", _latin1('<?xml version="1.0"?>\n<Articles>\n' + body + "</Articles>\n"))
+    return Case(
+        "inline_xml",
+        [path],
+        3,
+        ["1", "3"],
+        [("byte 0xe9 is not valid UTF-8", 8, None)],
+        {"mentions": {"gene": {"type": "Gene", "id_attr": "g_id", "db": "NCBIGene"}}},
+    )
+
+
+def _deid_record(rid: int, name: str = "Smith") -> str:
+    return f'<RECORD ID="{rid}">\n<TEXT>Seen by <PHI TYPE="DOCTOR">{name}</PHI>.</TEXT>\n</RECORD>\n'
+
+
+def n2c2_deid_bad_byte(tmp: Path) -> Case:
+    body = _deid_record(1) + _deid_record(2, "Ren@") + _deid_record(3)
+    path = _write(tmp / "deid.xml", _latin1('<?xml version="1.0"?>\n<ROOT>\n' + body + "</ROOT>\n"))
+    return Case(
+        "n2c2_xml",
+        [path],
+        3,
+        ["1", "3"],
+        [("byte 0xe9 is not valid UTF-8", 6, None)],
+        {"variant": "deid_2006"},
+    )
+
+
 KINDS: dict[str, Callable[[Path], Case]] = {
     f.__name__: f
     for f in [
@@ -647,6 +790,14 @@ KINDS: dict[str, Callable[[Path], Case]] = {
         json_nested_too_deeply,
         json_missing_field,
         jsonl_truncated_last_line,
+        bc2gm_bad_byte_in_sentence,
+        bc2gm_bad_byte_in_mention,
+        chemdner_bad_byte_in_abstract,
+        chemdner_bad_byte_in_annotation,
+        bioc_json_bad_byte,
+        diakg_bad_byte,
+        inline_xml_bad_byte,
+        n2c2_deid_bad_byte,
     ]
 }
 
@@ -675,7 +826,7 @@ def test_bad_input_is_quarantined_named_and_counted(kind, tmp_path):
 def test_kinds_are_counted(tmp_path):
     readers = Counter(KINDS[k](tmp_path / k).reader for k in KINDS)
     print(f"{len(KINDS)} bad-input kinds over {len(readers)} readers: {dict(sorted(readers.items()))}")
-    assert len(KINDS) >= 50 and len(readers) >= 11
+    assert len(KINDS) >= 60 and len(readers) >= 17
 
 
 def test_symlink_quarantine_names_link_and_target(tmp_path):
