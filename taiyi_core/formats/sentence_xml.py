@@ -122,8 +122,8 @@ def _salvage_into(
 
 
 def _element_id(raw: str) -> str | None:
-    """The ``id`` attribute of the (first) element in ``raw``, found without parsing it."""
-    found = re.search(r'\bid="([^"]*)"', raw)
+    """The ``id`` (n2c2: ``ID``) attribute of the (first) element in ``raw``, found without parsing it."""
+    found = re.search(r'\b(?:id|ID)="([^"]*)"', raw)
     return found.group(1) if found else None
 
 

@@ -730,7 +730,7 @@ def n2c2_deid_bad_byte(tmp: Path) -> Case:
         [path],
         3,
         ["1", "3"],
-        [("byte 0xe9 is not valid UTF-8", 6, None)],
+        [("byte 0xe9 is not valid UTF-8", 6, "2")],
         {"variant": "deid_2006"},
     )
 

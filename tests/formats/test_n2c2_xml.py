@@ -106,7 +106,7 @@ def test_smokers_2006_status_labels_and_broken_file(fixtures):
         ("643", 15, "<RECORD> has no <SMOKING STATUS>"),
         ("644", 20, "unknown smoking status 'HEAVY SMOKER'"),
         # the file is salvaged RECORD by RECORD: the broken one quarantines at its own line
-        (None, 2, "invalid XML in this <RECORD>: xmlParseEntityRef: no name, line 5, column 15"),
+        ("700", 2, "invalid XML in this <RECORD>: xmlParseEntityRef: no name, line 5, column 15"),
     ]
 
 
