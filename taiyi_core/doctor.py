@@ -228,7 +228,7 @@ def check_preset(preset_name: str, overrides: Sequence[str] = ()) -> list[Check]
     checks = [Check("preset", "pass", f"{preset.name}: every section valid")]
     problem = model_problem(preset.model, preset.name)
     checks.append(
-        Check("model", "fail", problem, "download it into the cache the jobs see (HF_HOME), or fix the path")
+        Check("model", "fail", problem, "download it (to the cache jobs see), fix the path, or convert it")
         if problem
         else Check("model", "pass", preset.model.name_or_path)
     )

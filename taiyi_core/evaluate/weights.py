@@ -96,47 +96,6 @@ def resolve_weights(spec: ModelSpec, adapter: str, run: RunDir | None) -> Weight
     )
 
 
-def check_available(name_or_path: str, revision: str | None = None, trust_remote_code: bool = False) -> None:
-    """A local folder with a config.json, or a hub id already in the HF cache when offline.
-
-    Raises ConfigError with a one-line how-to instead of a loader traceback.
-    """
-    import json
-
-    local = Path(name_or_path).expanduser()
-    if local.is_dir():
-        config: str | None = str(local / "config.json") if (local / "config.json").is_file() else None
-        if config is None:
-            raise ConfigError(f"model folder {name_or_path}: no config.json (not a transformers checkpoint)")
-    else:
-        from huggingface_hub import constants, try_to_load_from_cache
-
-        try:
-            found = try_to_load_from_cache(name_or_path, "config.json", revision=revision)
-        except ValueError:  # HFValidationError: not of the form owner/name
-            raise ConfigError(f"model {name_or_path!r}: no such folder, nor a hub id (owner/name)") from None
-        config = found if isinstance(found, str) else None
-        if config is None and constants.HF_HUB_OFFLINE:
-            rev = f" --revision {revision}" if revision else ""
-            raise ConfigError(
-                f"model {name_or_path!r} is neither a local folder nor in the Hugging Face cache "
-                f"({constants.HF_HUB_CACHE}), and the hub is offline (HF_HUB_OFFLINE=1): download it first "
-                f"with `hf download {name_or_path}{rev}` where there is network, or pass a local folder"
-            )
-    if config is not None and not trust_remote_code:
-        cfg = json.loads(Path(config).read_text(encoding="utf-8"))
-        if cfg.get("model_type") == "qwen":  # Qwen-7B v1, Taiyi-LLM: their code fails under transformers 5
-            raise ConfigError(
-                f"model {name_or_path!r} is Qwen-v1 (remote code, which does not run under transformers 5): "
-                f"convert it first with `taiyi model convert {name_or_path} DST`, then evaluate DST"
-            )
-        if cfg.get("auto_map"):
-            raise ConfigError(
-                f"model {name_or_path!r} needs its own remote code ({', '.join(sorted(cfg['auto_map']))}): "
-                "pass --trust-remote-code to run it, or convert it to a native checkpoint"
-            )
-
-
 def adapter_base(adapter: Path) -> str:
     """The base model an adapter was trained on (``base_model_name_or_path`` of adapter_config.json)."""
     import json
@@ -167,6 +126,11 @@ def model_spec(
     if folder is not None and not (folder / "adapter_config.json").is_file():
         raise ConfigError(f"--adapter {adapter}: no adapter_config.json (expected a PEFT adapter folder)")
     base = local_or_hub(model) if model else adapter_base(folder)  # type: ignore[arg-type]
-    check_available(base, revision, trust_remote_code)
     spec = ModelSpec(name_or_path=base, revision=revision, trust_remote_code=trust_remote_code)
+    from huggingface_hub import constants
+
+    from taiyi_core.model_check import require_model
+
+    named = "--model" if model else f"{folder}/adapter_config.json: base_model_name_or_path"
+    require_model(spec, None, labels=(named, named), offline=constants.HF_HUB_OFFLINE)
     return spec, str(folder) if folder is not None else "none"

@@ -22,12 +22,12 @@ from taiyi_core.models.qwen_v1_config import is_qwen_v1
 
 CONVERT_HINT = (
     "convert it once with `taiyi model convert SRC DST` (native Qwen2 weights + fast tokenizer, same ids) "
-    "and set model.name_or_path: DST, trust_remote_code: false (README: Models)"
+    "and set model.name_or_path: DST, trust_remote_code: false (README: Data and models)"
 )
 V1_TOKENIZER_CLASS = "QWenTokenizer"
 
 
-def _read(name_or_path: str, filename: str, revision: str | None) -> dict[str, Any] | None:
+def read_json(name_or_path: str, filename: str, revision: str | None) -> dict[str, Any] | None:
     """A JSON file of a local folder or of the Hub cache; None when not available here."""
     local = Path(name_or_path).expanduser() / filename
     path: Path | None = local if local.is_file() else None
@@ -54,7 +54,7 @@ def _transformers_major() -> int:
 
 
 def guard_model(name_or_path: str, *, trust_remote_code: bool, revision: str | None = None) -> None:
-    config = _read(name_or_path, "config.json", revision)
+    config = read_json(name_or_path, "config.json", revision)
     if config is None or not is_qwen_v1(config):
         return
     if not trust_remote_code:
@@ -70,7 +70,7 @@ def guard_model(name_or_path: str, *, trust_remote_code: bool, revision: str | N
 
 
 def guard_tokenizer(name_or_path: str, *, trust_remote_code: bool, revision: str | None = None) -> None:
-    cfg = _read(name_or_path, "tokenizer_config.json", revision)
+    cfg = read_json(name_or_path, "tokenizer_config.json", revision)
     if cfg is not None and cfg.get("tokenizer_class") == V1_TOKENIZER_CLASS and not trust_remote_code:
         raise ConfigError(
             f"{name_or_path}: a Qwen-7B (v1) tokenizer ({V1_TOKENIZER_CLASS}, remote code, not allowed); "

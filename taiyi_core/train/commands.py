@@ -83,15 +83,13 @@ def _run_and_preset(
     A configuration problem (a model that is not there included) is one line and exit status 2."""
     from taiyi_core import lifecycle
     from taiyi_core.config import ConfigError
-    from taiyi_core.model_check import model_problem
+    from taiyi_core.model_check import require_model
     from taiyi_core.rundir import RunDir
 
     try:
         rd = RunDir.from_arg(run)
         resolved = lifecycle.resolve(rd, preset, overrides or ())
-        problem = model_problem(resolved.preset.model, str(resolved.file))
-        if problem:
-            raise ConfigError(problem)
+        require_model(resolved.preset.model, str(resolved.file))
         lifecycle.freeze(rd, resolved)
         return rd, resolved.preset
     except (ConfigError, ValueError) as exc:
