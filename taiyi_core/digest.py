@@ -16,3 +16,10 @@ def update_from_file(h: hashlib._Hash, path: Path) -> None:
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
+
+
+def file_sha256(path: Path) -> str:
+    """The full sha256 hex digest of a file (checksums of downloads and model files), read in chunks."""
+    h = hashlib.sha256()
+    update_from_file(h, path)
+    return h.hexdigest()

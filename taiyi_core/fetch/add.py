@@ -15,7 +15,8 @@ from pathlib import Path
 from taiyi_core.catalog import Dataset
 from taiyi_core.catalog.download import DEFAULT_MAX_UNPACKED, RemoteFile
 from taiyi_core.catalog.rawcheck import check_dataset
-from taiyi_core.fetch import archive, convert, http, record
+from taiyi_core.digest import file_sha256
+from taiyi_core.fetch import archive, convert, record
 from taiyi_core.fetch.engine import WORK_DIR, Outcome, _outcome_after, move_into_place
 from taiyi_core.fetch.errors import ChecksumMismatch, FetchError
 
@@ -57,7 +58,7 @@ def _unpack_into(ds: Dataset, path: Path, staging: Path) -> tuple[list[str], dic
     if path.is_dir():
         return archive.copy_tree(path, staging), {}
     spec = _spec_for(ds, path)
-    got = http.sha256_of(path)
+    got = file_sha256(path)
     if spec is not None and spec.sha256 and got != spec.sha256:
         raise ChecksumMismatch(f"{ds.name}: {path}", spec.sha256, got, "the catalog")
     files_rec = {str(path): {"sha256": got, "size": path.stat().st_size, "checksum": "recorded by add"}}

@@ -9,7 +9,6 @@ a complete one; a checksum mismatch deletes the partial file and raises, naming 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -19,9 +18,9 @@ from pathlib import Path
 
 import httpx2
 
+from taiyi_core.digest import file_sha256
 from taiyi_core.fetch.errors import ChecksumMismatch, FetchError
 
-CHUNK = 1 << 20
 RETRIES = 4  # connection drops resumed within one fetch before giving up
 TIMEOUT = httpx2.Timeout(30.0, connect=15.0)
 Report = Callable[[int, int | None], None]  # (bytes of the file on disk so far, total size if known)
@@ -41,14 +40,6 @@ def new_client() -> httpx2.Client:
                          headers={"User-Agent": "taiyi-suite-fetch/1"})
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(
     client: httpx2.Client,
     url: str,
@@ -61,7 +52,7 @@ def download(
     retries: int = RETRIES,
 ) -> Fetched:
     """Download ``url`` to ``dest`` (resuming a ``.part`` left by an earlier attempt) and verify it."""
-    if dest.is_file() and sha256 is not None and sha256_of(dest) == sha256:
+    if dest.is_file() and sha256 is not None and file_sha256(dest) == sha256:
         return Fetched(dest, sha256, dest.stat().st_size, dest.stat().st_size)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -77,7 +68,7 @@ def download(
                 raise FetchError(f"{url}: {_describe(exc)} (gave up after {retries} resumed attempts; "
                                  f"the partial file {part} is kept for the next run)") from None
             time.sleep(min(0.2 * 2**attempt, 5.0))
-    got = sha256_of(part)
+    got = file_sha256(part)
     total = part.stat().st_size
     if size is not None and total != size:
         _discard(part, sidecar)

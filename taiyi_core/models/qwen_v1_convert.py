@@ -12,7 +12,6 @@ dynamic NTK only act beyond it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from taiyi_core.atomic import atomic_path, write_json
+from taiyi_core.digest import file_sha256
 from taiyi_core.models.qwen_v1_config import (
     DROPPED,
     HF_BOOKKEEPING,
@@ -43,14 +43,6 @@ from taiyi_core.models.qwen_v1_weights import (
 RECORD = "CONVERTED.json"
 LICENSE_FILES = ("LICENSE", "NOTICE")
 SNAPSHOT = re.compile(r"^[0-9a-f]{40}$")  # a Hub cache folder: .../snapshots/<commit>/
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -149,7 +141,7 @@ def convert(src: Path, dst: Path, *, overwrite: bool = False) -> dict[str, Any]:
             "converted_by": "taiyi model convert (taiyi_core.models.qwen_v1_convert)",
             "source": str(src),
             "source_revision": src.name if SNAPSHOT.match(src.name) else None,
-            "source_files_sha256": {p.name: sha256(p) for p in inputs},
+            "source_files_sha256": {p.name: file_sha256(p) for p in inputs},
             "architecture": "QWenLMHeadModel (remote code) -> Qwen2ForCausalLM (native)",
             "exact_up_to_tokens": cfg["max_position_embeddings"],
             "config_fields": field_record(v1),

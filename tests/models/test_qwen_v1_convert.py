@@ -18,6 +18,7 @@ remote code, and random weights under the real v1 names. That is converted, then
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 
@@ -201,14 +202,15 @@ def test_real_release_weights_are_exactly_the_expected_ones(name):
 
 
 def test_converted_record_accounts_for_every_field(converted):
-    from taiyi_core.models.qwen_v1_convert import RECORD, sha256
+    from taiyi_core.models.qwen_v1_convert import RECORD
 
     v1_dir, native, record = converted("qwen-7b")
     assert json.loads((native / RECORD).read_text()) == record
     v1 = json.loads((v1_dir / "config.json").read_text())
     assert set(record["config_fields"]) == set(v1)
     assert all(f["how"] != "?" for f in record["config_fields"].values())
-    assert record["source_files_sha256"]["qwen.tiktoken"] == sha256(kit_dir("qwen-7b") / "qwen.tiktoken")
+    tiktoken_bytes = (kit_dir("qwen-7b") / "qwen.tiktoken").read_bytes()
+    assert record["source_files_sha256"]["qwen.tiktoken"] == hashlib.sha256(tiktoken_bytes).hexdigest()
     cfg = json.loads((native / "config.json").read_text())
     assert cfg["model_type"] == "qwen2" and cfg["architectures"] == ["Qwen2ForCausalLM"]
     assert cfg["intermediate_size"] * 2 == v1["intermediate_size"]
